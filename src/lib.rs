@@ -1,0 +1,8 @@
+//! hoist: build-cache analysis for Dockerfiles.
+//!
+//! The pipeline, one module per stage: `syntax` (lossless BuildKit-compatible
+//! parser) → `model` (stages, steps, cache inputs) → `report` (every output format).
+
+pub mod model;
+pub mod report;
+pub mod syntax;

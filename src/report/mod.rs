@@ -1,0 +1,1 @@
+//! Every output format lives here; nothing else prints to stdout.
