@@ -1,0 +1,442 @@
+//! Splitting a logical line into keyword, `--flags` and argument text, and the
+//! per-instruction argument shapes (BuildKit's `split_command.go` and
+//! `line_parsers.go`). Every value keeps its offset in the logical line.
+
+use super::json::{self, JsonError};
+use super::text::{
+    decode_rune, is_re_whitespace, is_space, is_space_byte, push_rune, trim_space_range,
+};
+use super::tree::Word;
+
+/// Keyword, flags and the argument range of a logical line (offsets into `line`).
+pub struct Split {
+    pub keyword: Word,
+    pub flags: Vec<Word>,
+    pub args: (usize, usize),
+}
+
+/// `splitCommand`: trim, cut the keyword at the first `[\t\v\f\r ]+` run, then
+/// extract leading `--flag` words.
+pub fn split_command(line: &[u8], base: usize) -> Split {
+    let (ts, te) = trim_space_range(line);
+    let trimmed = &line[ts..te];
+    let cut = trimmed.iter().position(|&b| is_re_whitespace(b));
+    let Some(cut) = cut else {
+        return Split {
+            keyword: Word::new(trimmed, base + ts, te - ts),
+            flags: Vec::new(),
+            args: (te, te),
+        };
+    };
+    let mut rest = ts + cut;
+    while rest < te && is_re_whitespace(line[rest]) {
+        rest += 1;
+    }
+    let (after_flags, flags) = extract_builder_flags(&line[rest..te], base + rest);
+    let args_text = &line[rest + after_flags..te];
+    let (a, b) = trim_space_range(args_text);
+    Split {
+        keyword: Word::new(&trimmed[..cut], base + ts, cut),
+        flags,
+        args: (rest + after_flags + a, rest + after_flags + b),
+    }
+}
+
+/// `extractBuilderFlags`: reads words that start with `--` until the first word
+/// that does not, or a lone `--`. Returns the offset where the arguments start.
+///
+/// BuildKit walks this text byte by byte and turns each byte into a rune, so a
+/// non-ASCII byte becomes the Latin-1 character of that value; the escape is
+/// always `\` here, whatever the file's escape directive says.
+fn extract_builder_flags(line: &[u8], base: usize) -> (usize, Vec<Word>) {
+    #[derive(PartialEq)]
+    enum Phase {
+        Spaces,
+        Word,
+        Quote,
+    }
+    let mut words = Vec::new();
+    let mut phase = Phase::Spaces;
+    let mut word: Vec<u8> = Vec::new();
+    let mut word_start = 0;
+    let mut quote = 0u8;
+    let mut blank_ok = false;
+    let mut pos = 0;
+    while pos <= line.len() {
+        let ch = if pos < line.len() { line[pos] } else { 0 };
+        if phase == Phase::Spaces {
+            if pos == line.len() {
+                break;
+            }
+            if is_space_byte(ch) {
+                pos += 1;
+                continue;
+            }
+            if ch != b'-' || pos + 1 == line.len() || line[pos + 1] != b'-' {
+                return (pos, words);
+            }
+            phase = Phase::Word;
+            word_start = pos;
+        }
+        if pos == line.len() {
+            if word != b"--" && (blank_ok || !word.is_empty()) {
+                words.push(Word::new(word, base + word_start, pos - word_start));
+            }
+            break;
+        }
+        if phase == Phase::Word {
+            if is_space_byte(ch) {
+                phase = Phase::Spaces;
+                if word == b"--" {
+                    return (pos, words);
+                }
+                if blank_ok || !word.is_empty() {
+                    words.push(Word::new(
+                        std::mem::take(&mut word),
+                        base + word_start,
+                        pos - word_start,
+                    ));
+                }
+                word.clear();
+                blank_ok = false;
+                pos += 1;
+                continue;
+            }
+            if ch == b'\'' || ch == b'"' {
+                quote = ch;
+                blank_ok = true;
+                phase = Phase::Quote;
+                pos += 1;
+                continue;
+            }
+            let mut c = ch;
+            if ch == b'\\' {
+                if pos + 1 == line.len() {
+                    pos += 1;
+                    continue;
+                }
+                pos += 1;
+                c = line[pos];
+            }
+            push_rune(&mut word, char::from(c));
+            pos += 1;
+            continue;
+        }
+        // In a quote.
+        if ch == quote {
+            phase = Phase::Word;
+            pos += 1;
+            continue;
+        }
+        let mut c = ch;
+        if ch == b'\\' {
+            if pos + 1 == line.len() {
+                phase = Phase::Word;
+                pos += 1;
+                continue;
+            }
+            pos += 1;
+            c = line[pos];
+        }
+        push_rune(&mut word, char::from(c));
+        pos += 1;
+    }
+    (line.len(), words)
+}
+
+/// The argument node chain an instruction's line parser produced.
+pub struct Parsed {
+    pub words: Vec<Word>,
+    pub json: bool,
+}
+
+/// Errors a line parser reports (BuildKit's wording).
+pub type LineError = String;
+
+pub const NOT_STRING_ARRAY: &str =
+    "when using JSON array syntax, arrays must be comprised of strings only";
+
+/// `parseStringsWhitespaceDelimited`.
+pub fn whitespace_list(rest: &[u8], base: usize) -> Parsed {
+    let mut words = Vec::new();
+    let mut pos = 0;
+    while pos < rest.len() {
+        let start = pos;
+        while pos < rest.len() && !is_re_whitespace(rest[pos]) {
+            pos += 1;
+        }
+        words.push(Word::new(&rest[start..pos], base + start, pos - start));
+        while pos < rest.len() && is_re_whitespace(rest[pos]) {
+            pos += 1;
+        }
+    }
+    Parsed { words, json: false }
+}
+
+/// `parseString`: the whole argument text as one value.
+pub fn single_string(rest: &[u8], base: usize) -> Parsed {
+    let words = if rest.is_empty() {
+        Vec::new()
+    } else {
+        vec![Word::new(rest, base, rest.len())]
+    };
+    Parsed { words, json: false }
+}
+
+fn json_words(rest: &[u8], base: usize) -> Result<Parsed, JsonError> {
+    let strings = json::parse_string_array(rest)?;
+    Ok(Parsed {
+        words: strings
+            .into_iter()
+            .map(|s| Word::new(s.value, base + s.at, s.len))
+            .collect(),
+        json: true,
+    })
+}
+
+/// `parseMaybeJSON`: JSON array, else the whole text as one shell-form string.
+pub fn maybe_json(rest: &[u8], base: usize) -> Result<Parsed, LineError> {
+    if rest.is_empty() {
+        return Ok(Parsed {
+            words: Vec::new(),
+            json: false,
+        });
+    }
+    match json_words(rest, base) {
+        Ok(parsed) => Ok(parsed),
+        Err(JsonError::NotStringArray) => Err(NOT_STRING_ARRAY.to_string()),
+        Err(_) => Ok(single_string(rest, base)),
+    }
+}
+
+/// `parseMaybeJSONToList`: JSON array, else a whitespace-separated list.
+pub fn maybe_json_to_list(rest: &[u8], base: usize) -> Result<Parsed, LineError> {
+    match json_words(rest, base) {
+        Ok(parsed) => Ok(parsed),
+        Err(JsonError::NotStringArray) => Err(NOT_STRING_ARRAY.to_string()),
+        Err(_) => Ok(whitespace_list(rest, base)),
+    }
+}
+
+/// `parseHealthConfig`: a type word (`CMD`, `NONE`) then a maybe-JSON command.
+pub fn health_config(rest: &[u8], base: usize) -> Result<Parsed, LineError> {
+    let sep = rest
+        .iter()
+        .position(|&b| is_space_byte(b))
+        .unwrap_or(rest.len());
+    if sep == 0 {
+        return Ok(Parsed {
+            words: Vec::new(),
+            json: false,
+        });
+    }
+    let mut next = sep;
+    while next < rest.len() && is_space_byte(rest[next]) {
+        next += 1;
+    }
+    let cmd = maybe_json(&rest[next..], base + next)?;
+    let mut words = vec![Word::new(&rest[..sep], base, sep)];
+    words.extend(cmd.words);
+    Ok(Parsed {
+        words,
+        json: cmd.json,
+    })
+}
+
+/// `parseWords`: space-separated words, quotes kept, the escape token protecting
+/// the next character (not inside single quotes). Invalid UTF-8 becomes U+FFFD.
+pub fn parse_words(rest: &[u8], base: usize, escape: u8) -> Vec<Word> {
+    #[derive(PartialEq)]
+    enum Phase {
+        Spaces,
+        Word,
+        Quote,
+    }
+    let escape = char::from(escape);
+    let mut words = Vec::new();
+    let mut phase = Phase::Spaces;
+    let mut word: Vec<u8> = Vec::new();
+    let mut word_start = 0;
+    let mut quote = '\0';
+    let mut blank_ok = false;
+    let mut pos = 0;
+    let mut ch = '\0';
+    let mut width = 0;
+    while pos <= rest.len() {
+        if pos != rest.len() {
+            (ch, width) = decode_rune(&rest[pos..]);
+        }
+        if phase == Phase::Spaces {
+            if pos == rest.len() {
+                break;
+            }
+            if is_space(ch) && !(ch == char::REPLACEMENT_CHARACTER && width == 1) {
+                pos += width;
+                continue;
+            }
+            phase = Phase::Word;
+            word_start = pos;
+        }
+        if pos == rest.len() {
+            if blank_ok || !word.is_empty() {
+                words.push(Word::new(word, base + word_start, pos - word_start));
+            }
+            break;
+        }
+        if phase == Phase::Word {
+            if is_space(ch) {
+                phase = Phase::Spaces;
+                if blank_ok || !word.is_empty() {
+                    words.push(Word::new(
+                        std::mem::take(&mut word),
+                        base + word_start,
+                        pos - word_start,
+                    ));
+                }
+                word.clear();
+                blank_ok = false;
+                pos += width;
+                continue;
+            }
+            if ch == '\'' || ch == '"' {
+                quote = ch;
+                blank_ok = true;
+                phase = Phase::Quote;
+            }
+            if ch == escape {
+                if pos + width == rest.len() {
+                    pos += width;
+                    continue;
+                }
+                push_rune(&mut word, ch);
+                pos += width;
+                (ch, width) = decode_rune(&rest[pos..]);
+            }
+            push_rune(&mut word, ch);
+            pos += width;
+            continue;
+        }
+        // In a quote.
+        if ch == quote {
+            phase = Phase::Word;
+        }
+        if ch == escape && quote != '\'' {
+            if pos + width == rest.len() {
+                phase = Phase::Word;
+                pos += width;
+                continue;
+            }
+            pos += width;
+            push_rune(&mut word, ch);
+            (ch, width) = decode_rune(&rest[pos..]);
+        }
+        push_rune(&mut word, ch);
+        pos += width;
+    }
+    words
+}
+
+/// `parseNameVal` for ENV and LABEL: `k=v k2=v2`, or the legacy `k v` form. Each
+/// pair becomes the triple key, value, separator (`=` or empty for legacy).
+pub fn name_val(rest: &[u8], base: usize, escape: u8, key: &str) -> Result<Parsed, LineError> {
+    let words = parse_words(rest, base, escape);
+    let Some(first) = words.first() else {
+        return Ok(Parsed {
+            words: Vec::new(),
+            json: false,
+        });
+    };
+    if !first.value.contains(&b'=') {
+        let cut = rest.iter().position(|&b| is_re_whitespace(b));
+        let Some(cut) = cut else {
+            return Err(format!("{key} must have two arguments"));
+        };
+        let mut value_start = cut;
+        while value_start < rest.len() && is_re_whitespace(rest[value_start]) {
+            value_start += 1;
+        }
+        return Ok(Parsed {
+            words: vec![
+                Word::new(&rest[..cut], base, cut),
+                Word::new(
+                    &rest[value_start..],
+                    base + value_start,
+                    rest.len() - value_start,
+                ),
+                Word::new(Vec::new(), base + rest.len(), 0),
+            ],
+            json: false,
+        });
+    }
+    let mut out = Vec::with_capacity(words.len() * 3);
+    for word in words {
+        let Some(eq) = word.value.iter().position(|&b| b == b'=') else {
+            return Err(format!(
+                "Syntax error - can't find = in {}. Must be of the form: name=value",
+                super::text::go_quote(&word.value)
+            ));
+        };
+        out.push(Word::new(&word.value[..eq], word.at, eq.min(word.len)));
+        out.push(Word::new(
+            &word.value[eq + 1..],
+            word.at + (eq + 1).min(word.len),
+            word.len.saturating_sub(eq + 1),
+        ));
+        out.push(Word::new(&b"="[..], word.at + eq.min(word.len), 1));
+    }
+    Ok(Parsed {
+        words: out,
+        json: false,
+    })
+}
+
+/// `parseNameOrNameVal` for ARG: each word as is (`name`, `name=value`).
+pub fn name_or_name_val(rest: &[u8], base: usize, escape: u8) -> Parsed {
+    Parsed {
+        words: parse_words(rest, base, escape),
+        json: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(words: &[Word]) -> Vec<String> {
+        words.iter().map(|w| w.text().into_owned()).collect()
+    }
+
+    #[test]
+    fn flags_are_split_like_buildkit() {
+        let s = split_command(b"COPY --from=a --chown=\"x y\" -- --z /d", 0);
+        assert_eq!(s.keyword.text(), "COPY");
+        assert_eq!(values(&s.flags), vec!["--from=a", "--chown=x y"]);
+        let line = b"COPY --from=a --chown=\"x y\" -- --z /d";
+        assert_eq!(&line[s.args.0..s.args.1], b"--z /d");
+    }
+
+    #[test]
+    fn flag_offsets_point_into_the_line() {
+        let line = b"RUN  --mount=type=cache,target=/x  echo";
+        let s = split_command(line, 0);
+        let f = &s.flags[0];
+        assert_eq!(&line[f.at..f.at + f.len], b"--mount=type=cache,target=/x");
+        assert_eq!(&line[s.args.0..s.args.1], b"echo");
+    }
+
+    #[test]
+    fn words_keep_quotes_and_escapes() {
+        let w = parse_words(br#"a="b c" d\ e 'f\g'"#, 0, b'\\');
+        assert_eq!(values(&w), vec![r#"a="b c""#, r"d\ e", r"'f\g'"]);
+    }
+
+    #[test]
+    fn env_forms() {
+        let p = name_val(b"A=1 B=\"x y\"", 0, b'\\', "ENV").unwrap();
+        assert_eq!(values(&p.words), vec!["A", "1", "=", "B", "\"x y\"", "="]);
+        let p = name_val(b"A  1 2", 0, b'\\', "ENV").unwrap();
+        assert_eq!(values(&p.words), vec!["A", "1 2", ""]);
+        assert!(name_val(b"PATH", 0, b'\\', "ENV").is_err());
+        assert!(name_val(b"A=1 B", 0, b'\\', "ENV").is_err());
+    }
+}
