@@ -77,17 +77,38 @@ pub fn json(path: &str, file: &Dockerfile) -> FileOutline {
 fn summary(o: &InstructionOutline) -> String {
     let mut parts = vec![o.keyword.clone()];
     parts.extend(o.flags.iter().cloned());
+    let args: Vec<String> = match o.keyword.as_str() {
+        // ENV/LABEL arguments are (key, value, separator) triples.
+        "ENV" | "LABEL" => o
+            .args
+            .chunks(3)
+            .map(|kv| match kv {
+                [k, v, sep] => format!("{k}{}{v}", if sep.is_empty() { " " } else { "=" }),
+                other => other.join(" "),
+            })
+            .collect(),
+        "HEALTHCHECK" if o.json_form && !o.args.is_empty() => vec![
+            o.args[0].clone(),
+            serde_json::to_string(&o.args[1..]).unwrap_or_default(),
+        ],
+        _ if o.json_form => vec![serde_json::to_string(&o.args).unwrap_or_default()],
+        _ => o.args.clone(),
+    };
     if let Some(t) = &o.trigger {
         parts.push(summary(t));
-    } else if o.json_form {
-        parts.push(serde_json::to_string(&o.args).unwrap_or_default());
-    } else {
-        parts.extend(o.args.iter().cloned());
     }
+    parts.extend(args);
     for h in &o.heredocs {
         parts.push(format!("[heredoc {h}]"));
     }
-    let text = parts.join(" ").replace('\n', "\\n");
+    // Continuation indents make long runs of blanks: show one.
+    let text = parts
+        .join(" ")
+        .replace('\n', "\\n")
+        .split([' ', '\t'])
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
     if text.chars().count() > 100 {
         let cut: String = text.chars().take(99).collect();
         format!("{cut}…")
