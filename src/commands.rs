@@ -7,14 +7,230 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::cli::{Cli, Command, Format, ParseArgs};
+use crate::cli::{CacheArg, Cli, Command, Format, ImpactArgs, ParseArgs};
+use hoist::model::{self, BuildOptions, context, ignore::IgnoreFile};
+use hoist::predict::{self, CacheMode, ContextChange};
 use hoist::report;
 use hoist::syntax;
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Parse(args) => parse(args),
+        Command::Impact(args) => impact(args),
     }
+}
+
+/// `K=V` pairs; a bare `K` takes its value from the environment, as docker does.
+fn build_args(pairs: &[String]) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
+    let mut out = std::collections::BTreeMap::new();
+    for p in pairs {
+        match p.split_once('=') {
+            Some((k, v)) if !k.is_empty() => {
+                out.insert(k.to_string(), v.to_string());
+            }
+            Some(_) => anyhow::bail!("--build-arg {p:?}: the name before `=` is empty"),
+            None => {
+                if let Ok(v) = std::env::var(p) {
+                    out.insert(p.clone(), v);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// One Dockerfile's text and ignore file, as of one state of the context.
+pub struct Inputs {
+    pub dockerfile: Vec<u8>,
+    pub ignore: Option<IgnoreFile>,
+}
+
+fn read_ignore(path: &Path) -> anyhow::Result<Option<IgnoreFile>> {
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            let text = String::from_utf8_lossy(&bytes);
+            IgnoreFile::parse(&text)
+                .map(Some)
+                .map_err(|e| anyhow::anyhow!("{}:{e}", path.display()))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(anyhow::anyhow!("cannot read {}: {e}", path.display())),
+    }
+}
+
+/// Every Dockerfile directly in the context or one folder down.
+fn discover_dockerfiles(context_dir: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    let mut found = Vec::new();
+    let entries = std::fs::read_dir(context_dir)
+        .with_context(|| format!("cannot list {}", context_dir.display()))?;
+    let cwd = std::env::current_dir().unwrap_or_default();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let full = entry.path();
+        // Show paths as the user would type them from here.
+        let path = full
+            .strip_prefix(&cwd)
+            .map(|p| p.to_path_buf())
+            .unwrap_or(full);
+        if path.is_dir() {
+            if path.join("Dockerfile").is_file()
+                && context::is_dockerfile_name(&format!("{name}/Dockerfile"))
+            {
+                found.push(path.join("Dockerfile"));
+            }
+        } else if context::is_dockerfile_name(&name) {
+            found.push(path);
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+fn impact(args: ImpactArgs) -> anyhow::Result<ExitCode> {
+    let context_dir = args.context.canonicalize().map_err(|e| {
+        anyhow::anyhow!(
+            "build context {} cannot be opened: {e}; pass the directory you give `docker build` with --context",
+            args.context.display()
+        )
+    })?;
+    if !context_dir.is_dir() {
+        anyhow::bail!(
+            "build context {} is not a directory",
+            args.context.display()
+        );
+    }
+    let files = if args.files.is_empty() {
+        let found = discover_dockerfiles(&context_dir)?;
+        if found.is_empty() {
+            anyhow::bail!(
+                "no Dockerfile in {} (looked for Dockerfile, Dockerfile.*, *.Dockerfile, */Dockerfile); name one with -f",
+                context_dir.display()
+            );
+        }
+        found
+    } else {
+        args.files.clone()
+    };
+    let new_args = build_args(&args.build_args)?;
+    let mut old_args = new_args.clone();
+    old_args.extend(build_args(&args.old_build_args)?);
+    let cache = match args.cache {
+        CacheArg::Local => CacheMode::Local,
+        CacheArg::Max => CacheMode::Max,
+        CacheArg::Min => CacheMode::Min,
+    };
+    let cache_name = format!("{:?}", args.cache).to_lowercase();
+    let color = std::io::stdout().is_terminal();
+    let context_abs = context_dir.to_string_lossy().into_owned();
+
+    let mut reports = Vec::new();
+    let mut failed = false;
+    for file in &files {
+        let shown = file.display().to_string();
+        let abs = if file.is_absolute() {
+            file.clone()
+        } else {
+            std::env::current_dir()?.join(file)
+        };
+        let ignore_path = model::ignore::ignore_file_for(&abs, &context_dir, &|p| p.is_file());
+        let (old_in, new_in, changed) = if let Some(range) = &args.git {
+            crate::git_inputs::inputs(
+                range,
+                args.repo.as_deref(),
+                &context_dir,
+                &abs,
+                ignore_path.as_deref(),
+            )?
+        } else {
+            let dockerfile = read_input(file)?;
+            let ignore = match &ignore_path {
+                Some(p) => read_ignore(p)?,
+                None => None,
+            };
+            let changed: Vec<String> = args
+                .changed
+                .iter()
+                .map(|p| context::relative_to_context(p, &context_abs))
+                .collect();
+            let visible =
+                context::visible_changes(&changed, ignore.as_ref(), ignore.as_ref(), None);
+            let new_in = Inputs {
+                dockerfile: dockerfile.clone(),
+                ignore: ignore.clone(),
+            };
+            let old_in = Inputs { dockerfile, ignore };
+            (old_in, new_in, visible)
+        };
+        let _ = (&old_in.ignore, &new_in.ignore);
+        let model_of = |bytes: &[u8], build_args| -> Result<model::Build, String> {
+            let parsed = syntax::parse(bytes).map_err(|e| {
+                report::diagnostic::render(&shown, bytes, &e, std::io::stderr().is_terminal())
+            })?;
+            let opts = BuildOptions {
+                build_args,
+                target: args.target.clone(),
+                platform: args.platform.clone(),
+            };
+            model::build(&parsed, &opts).map_err(|e| match e {
+                model::ModelError::Syntax(err) => {
+                    report::diagnostic::render(&shown, bytes, &err, std::io::stderr().is_terminal())
+                }
+                other => format!("error: {shown}: {other}"),
+            })
+        };
+        let new_build = match model_of(&new_in.dockerfile, new_args.clone()) {
+            Ok(b) => b,
+            Err(msg) => {
+                eprintln!("{msg}");
+                failed = true;
+                continue;
+            }
+        };
+        let old_build = match model_of(&old_in.dockerfile, old_args.clone()) {
+            Ok(b) => b,
+            Err(msg) => {
+                eprintln!("{msg} (in the old version)");
+                failed = true;
+                continue;
+            }
+        };
+        let change = ContextChange { paths: changed };
+        let impacts = predict::predict(&predict::Scenario {
+            old: &old_build,
+            new: &new_build,
+            change: &change,
+            cache,
+            history: None,
+        });
+        reports.push(report::impact::file_impact(
+            &shown,
+            &cache_name,
+            &new_build,
+            &impacts,
+        ));
+    }
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match args.format {
+        Format::Text => {
+            for r in &reports {
+                write!(out, "{}", report::impact::text(r, color))?;
+            }
+        }
+        Format::Json => {
+            if reports.len() == 1 && files.len() == 1 {
+                serde_json::to_writer_pretty(&mut out, &reports[0])?;
+            } else {
+                serde_json::to_writer_pretty(&mut out, &reports)?;
+            }
+            writeln!(out)?;
+        }
+    }
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn read_input(path: &Path) -> anyhow::Result<Vec<u8>> {

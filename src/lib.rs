@@ -3,6 +3,8 @@
 //! The pipeline, one module per stage: `syntax` (lossless BuildKit-compatible
 //! parser) → `model` (stages, steps, cache inputs) → `report` (every output format).
 
+pub mod history;
 pub mod model;
+pub mod predict;
 pub mod report;
 pub mod syntax;

@@ -1,4 +1,5 @@
 //! Every output format lives here; nothing else prints to stdout.
 
 pub mod diagnostic;
+pub mod impact;
 pub mod outline;

@@ -433,6 +433,14 @@ impl<'a> Parser<'a> {
 
         ins.span = Span::new(first_span.start, end);
         ins.end_line = self.line_no;
+        // An ONBUILD trigger lives on its parent's lines.
+        for arg in &mut ins.args {
+            if let Arg::Nested(inner) = arg {
+                inner.span = ins.span;
+                inner.start_line = ins.start_line;
+                inner.end_line = ins.end_line;
+            }
+        }
         self.items.push(Item::Instruction(ins));
         Ok(())
     }
