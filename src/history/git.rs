@@ -65,10 +65,18 @@ impl Repo {
         if rev.trim().is_empty() {
             return Err(unknown("the revision is empty".to_string()));
         }
-        let id = self
-            .repo
-            .rev_parse_single(rev)
-            .map_err(|err| unknown(err.to_string()))?;
+        if rev.contains("..") {
+            return Err(unknown(
+                "that is a range, but one revision is expected here".to_string(),
+            ));
+        }
+        // gix's outermost message is generic ("couldn't parse revision"); its first
+        // cause says what was wrong ("Reference \"x\" could not be found",
+        // "... ancestor number 5 is out of range").
+        let id = self.repo.rev_parse_single(rev).map_err(|err| {
+            let cause = err.iter_errors().nth(1).map(|cause| cause.to_string());
+            unknown(cause.unwrap_or_else(|| err.to_string()))
+        })?;
         let object = id.object().map_err(|err| unknown(err.to_string()))?;
         let kind = object.kind;
         match object.peel_to_commit() {
@@ -806,13 +814,19 @@ mod tests {
         assert_eq!(c1.to_string().len(), 40);
 
         let err = repo.resolve("no-such-branch").unwrap_err().to_string();
-        assert!(
-            err.starts_with("unknown revision `no-such-branch`: "),
-            "unexpected message: {err}"
+        assert_eq!(
+            err,
+            "unknown revision `no-such-branch`: Reference \"no-such-branch\" could not be found; \
+             use a branch, tag, commit id or an expression like `HEAD~3`"
         );
-        assert!(err.contains("git rev-parse no-such-branch"), "{err}");
         let err = repo.resolve("HEAD~5").unwrap_err().to_string();
-        assert!(err.starts_with("unknown revision `HEAD~5`"), "{err}");
+        assert!(err.starts_with("unknown revision `HEAD~5`: "), "{err}");
+        assert!(err.contains("out of range"), "{err}");
+        let err = repo.resolve("HEAD~1..HEAD").unwrap_err().to_string();
+        assert!(
+            err.contains("that is a range, but one revision is expected here"),
+            "{err}"
+        );
         let err = repo.resolve("HEAD^{tree}").unwrap_err().to_string();
         assert_eq!(
             err,
@@ -888,7 +902,7 @@ mod tests {
         let msg = err.to_string();
         assert!(
             msg.starts_with(&format!(
-                "no git repository found at or above {}: ",
+                "could not open a git repository at or above {}: ",
                 empty.path().display()
             )),
             "{msg}"

@@ -129,7 +129,7 @@ pub struct CommitInfo {
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {
     #[error(
-        "no git repository found at or above {}: {detail}; run hoist inside a git checkout, or pass a directory that is one",
+        "could not open a git repository at or above {}: {detail}; run hoist inside a git checkout, or pass a directory that is one",
         dir.display()
     )]
     NotARepository {
@@ -138,7 +138,7 @@ pub enum HistoryError {
     },
 
     #[error(
-        "unknown revision `{rev}`: {detail}; use a branch, tag, commit id or an expression like `HEAD~3` (check it with `git rev-parse {rev}`)"
+        "unknown revision `{rev}`: {detail}; use a branch, tag, commit id or an expression like `HEAD~3`"
     )]
     UnknownRevision { rev: String, detail: String },
 

@@ -566,17 +566,17 @@ impl<'a> Builder<'a> {
             }
             Command::Run(run) => {
                 let mut def = Vec::new();
-                let argv = match &run.command {
-                    CommandLine::Exec(args) => args.clone(),
-                    CommandLine::Shell(text) => {
-                        let mut v = st.shell.0.clone();
-                        v.push(text.clone());
-                        v
+                // The argv is SHELL + text for the shell form (R4.6); the shell is
+                // kept as its own component so a SHELL change is named as such.
+                let command = match &run.command {
+                    CommandLine::Exec(args) => {
+                        format!("exec {}", serde_json::to_string(args).unwrap_or_default())
                     }
+                    CommandLine::Shell(text) => format!("shell {text}"),
                 };
                 def.push(Component {
                     name: "command".into(),
-                    value: serde_json::to_string(&argv).unwrap_or_default(),
+                    value: command,
                     origin: Origin::Instruction,
                 });
                 if matches!(run.command, CommandLine::Shell(_)) {
