@@ -3,7 +3,6 @@
 
 mod cli;
 mod commands;
-mod git_inputs;
 
 use std::process::ExitCode;
 

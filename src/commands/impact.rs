@@ -1,62 +1,18 @@
-//! One function per subcommand: read inputs, call the library, hand results to
-//! `report`. Returns the exit status.
+//! `hoist impact`: model the build before and after a change and predict each step.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::cli::{CacheArg, Cli, Command, Format, ImpactArgs, ParseArgs};
-use hoist::model::{self, BuildOptions, context, ignore::IgnoreFile};
+use crate::cli::{CacheArg, Format, ImpactArgs};
+use hoist::model::{self, BuildOptions, context};
 use hoist::predict::{self, CacheMode, ContextChange};
 use hoist::report;
 use hoist::syntax;
 
-pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {
-        Command::Parse(args) => parse(args),
-        Command::Impact(args) => impact(args),
-    }
-}
-
-/// `K=V` pairs; a bare `K` takes its value from the environment, as docker does.
-fn build_args(pairs: &[String]) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
-    let mut out = std::collections::BTreeMap::new();
-    for p in pairs {
-        match p.split_once('=') {
-            Some((k, v)) if !k.is_empty() => {
-                out.insert(k.to_string(), v.to_string());
-            }
-            Some(_) => anyhow::bail!("--build-arg {p:?}: the name before `=` is empty"),
-            None => {
-                if let Ok(v) = std::env::var(p) {
-                    out.insert(p.clone(), v);
-                }
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// One Dockerfile's text and ignore file, as of one state of the context.
-pub struct Inputs {
-    pub dockerfile: Vec<u8>,
-    pub ignore: Option<IgnoreFile>,
-}
-
-fn read_ignore(path: &Path) -> anyhow::Result<Option<IgnoreFile>> {
-    match std::fs::read(path) {
-        Ok(bytes) => {
-            let text = String::from_utf8_lossy(&bytes);
-            IgnoreFile::parse(&text)
-                .map(Some)
-                .map_err(|e| anyhow::anyhow!("{}:{e}", path.display()))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(anyhow::anyhow!("cannot read {}: {e}", path.display())),
-    }
-}
+use super::{Inputs, build_args, read_ignore, read_input};
 
 /// Every Dockerfile directly in the context or one folder down.
 fn discover_dockerfiles(context_dir: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
@@ -86,7 +42,7 @@ fn discover_dockerfiles(context_dir: &Path) -> anyhow::Result<Vec<std::path::Pat
     Ok(found)
 }
 
-fn impact(args: ImpactArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: ImpactArgs) -> anyhow::Result<ExitCode> {
     let context_dir = args.context.canonicalize().map_err(|e| {
         anyhow::anyhow!(
             "build context {} cannot be opened: {e}; pass the directory you give `docker build` with --context",
@@ -134,7 +90,7 @@ fn impact(args: ImpactArgs) -> anyhow::Result<ExitCode> {
         };
         let ignore_path = model::ignore::ignore_file_for(&abs, &context_dir, &|p| p.is_file());
         let (old_in, new_in, changed) = if let Some(range) = &args.git {
-            crate::git_inputs::inputs(
+            super::git_inputs::inputs(
                 range,
                 args.repo.as_deref(),
                 &context_dir,
@@ -224,85 +180,6 @@ fn impact(args: ImpactArgs) -> anyhow::Result<ExitCode> {
                 serde_json::to_writer_pretty(&mut out, &reports)?;
             }
             writeln!(out)?;
-        }
-    }
-    Ok(if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
-}
-
-fn read_input(path: &Path) -> anyhow::Result<Vec<u8>> {
-    if path == Path::new("-") {
-        let mut buf = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut buf)
-            .context("cannot read standard input")?;
-        return Ok(buf);
-    }
-    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
-}
-
-fn parse(args: ParseArgs) -> anyhow::Result<ExitCode> {
-    let mut failed = false;
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    let color = std::io::stderr().is_terminal();
-    let many = args.files.len() > 1;
-    let mut outlines = Vec::new();
-    for path in &args.files {
-        let shown = path.display().to_string();
-        let source = read_input(path)?;
-        let file = match syntax::parse(&source) {
-            Ok(file) => file,
-            Err(err) => {
-                failed = true;
-                if args.dump {
-                    eprintln!("{}", report::diagnostic::one_line(&shown, &err));
-                } else {
-                    eprintln!(
-                        "{}",
-                        report::diagnostic::render(&shown, &source, &err, color)
-                    );
-                }
-                continue;
-            }
-        };
-        if !args.dump
-            && let Err(err) = syntax::typed::typed(&file)
-        {
-            failed = true;
-            eprintln!(
-                "{}",
-                report::diagnostic::render(&shown, &source, &err, color)
-            );
-            continue;
-        }
-        if args.dump {
-            if many {
-                writeln!(out, "# {shown}")?;
-            }
-            writeln!(out, "{}", syntax::dump::dump(&file))?;
-            continue;
-        }
-        outlines.push((shown, file));
-    }
-    if !args.dump {
-        match args.format {
-            Format::Text => {
-                for (shown, file) in &outlines {
-                    write!(out, "{}", report::outline::text(shown, file))?;
-                }
-            }
-            Format::Json => {
-                let docs: Vec<_> = outlines
-                    .iter()
-                    .map(|(shown, file)| report::outline::json(shown, file))
-                    .collect();
-                serde_json::to_writer_pretty(&mut out, &docs)?;
-                writeln!(out)?;
-            }
         }
     }
     Ok(if failed {
