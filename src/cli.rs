@@ -56,6 +56,197 @@ pub enum Command {
         after_help = "Examples:\n  hoist impact --changed cmd/server/main.go\n  hoist impact -f Dockerfile --changed go.sum --cache min\n  hoist impact --build-arg COMMIT=def456 --old-build-arg COMMIT=abc123 --changed README.md\n  hoist impact --git HEAD~1..HEAD --format json"
     )]
     Impact(ImpactArgs),
+
+    /// Replay git history: what every commit rebuilt, what it cost, and the floor.
+    ///
+    /// Walks first-parent history and, for each commit, predicts every step of
+    /// every image CI builds (as `hoist impact --git parent..commit` would),
+    /// weighs re-run steps by their measured seconds from the timings store
+    /// (`hoist measure`, `hoist timings import`; unmeasured steps are shown as
+    /// such and count 0 s), and compares with the floor: the seconds an ideally
+    /// keyed Dockerfile would spend, re-running only steps whose own inputs changed.
+    ///
+    /// Images come from `.github/workflows/*.yml` (`docker/build-push-action`,
+    /// `docker buildx build`) when present, else from `-f`, else every Dockerfile
+    /// at the root. A build arg whose value holds `{sha}` changes on every commit
+    /// (`--build-arg COMMIT={sha}`), like `${{ github.sha }}` in a workflow.
+    #[command(
+        after_help = "Examples:\n  hoist replay -n 200\n  hoist replay --range v1.0..HEAD -f Dockerfile --build-arg VERSION={sha} --cache max\n  hoist replay -n 500 --html replay.html --format json > replay.json"
+    )]
+    Replay(ReplayArgs),
+
+    /// Build with the real engine and record what every step cost.
+    ///
+    /// Runs the build through your `docker` client (`docker buildx build
+    /// --progress=rawjson` when the buildx plugin is installed, else
+    /// `DOCKER_BUILDKIT=1 docker build --progress=plain`; `$HOIST_DOCKER` picks
+    /// another client), against whatever builder it reaches (`DOCKER_HOST`,
+    /// `--builder NAME`, a remote BuildKit). Progress streams to stderr; each
+    /// vertex is mapped back to its Dockerfile step and the run (seconds, cached
+    /// or not, when, builder, platform) is appended to the timings store, which
+    /// `hoist replay` reads. A per-step table goes to stdout.
+    ///
+    /// Exit status: 0 when the build succeeded and was recorded, 1 when the
+    /// build or the Dockerfile failed or no engine answers, 2 on bad usage.
+    #[command(
+        after_help = "Examples:\n  hoist measure\n  hoist measure -f docker/api.Dockerfile --context . --target runtime\n  hoist measure --builder ci-fleet --build-arg VERSION=1.2.3\n\nNo engine? In this project: eval \"$(scripts/engine start)\""
+    )]
+    Measure(MeasureArgs),
+
+    /// Check hoist's predictions against real builds of a commit range.
+    ///
+    /// Writes each commit of the first-parent range (OLD, then every commit up
+    /// to NEW, in order) into a temporary directory, builds it on the same
+    /// builder, and compares, step by step, what BuildKit did (cached or ran)
+    /// with hoist's prediction for that commit on a builder holding the
+    /// records of the builds before it. FROM steps are listed but not compared:
+    /// BuildKit reports a local base image as cached or not arbitrarily.
+    ///
+    /// Records left on the builder by earlier runs can serve a step that the
+    /// prediction (which knows only this run's builds) calls rebuilt.
+    ///
+    /// Exit status: 0 when every compared step agrees, 1 on any disagreement on
+    /// a step hoist did not call `uncertain` (or when a commit does not build),
+    /// 2 on bad usage.
+    #[command(
+        after_help = "Examples:\n  hoist verify --git HEAD~3..HEAD\n  hoist verify --git v1.0..main -f docker/Dockerfile --context . --build-arg VERSION=1"
+    )]
+    Verify(VerifyArgs),
+
+    /// Read build logs into the timings store.
+    Timings(TimingsArgs),
+
+    /// Replay an example repository modelled on a real case, end to end.
+    ///
+    /// Writes a Go service with three images (server, control plane, worker),
+    /// their cache-hostile Dockerfiles, the GitHub Actions workflow that builds
+    /// them for two architectures with the gha cache, a scripted history of 321
+    /// commits and a timings store (seconds modelled on the case's CI, labelled
+    /// `demo`) into DIR, wiped and recreated on each run; then replays it as
+    /// `hoist replay` would and writes the HTML report next to it. The output is
+    /// the same on every run.
+    #[command(after_help = "Examples:\n  hoist demo\n  hoist demo --dir /tmp/my-demo")]
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Where to write the demo (default: `hoist-demo` in the system's temporary
+    /// directory). Wiped first if it holds an earlier demo; refused if it holds
+    /// anything else.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TimingsArgs {
+    #[command(subcommand)]
+    pub command: TimingsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TimingsCommand {
+    /// Import existing build logs (what CI keeps) into the timings store.
+    ///
+    /// Reads each LOG — BuildKit's `--progress=rawjson` stream, `--progress=plain`
+    /// output (buildx or the 20.10 client), or the legacy builder's `Step N/M`
+    /// output (counts and cache hits only, no seconds) — maps every vertex back
+    /// to its step of the Dockerfile, appends one run per log to the store and
+    /// prints a per-step summary. A log that cannot be read (truncated, not a
+    /// build log, or of another Dockerfile) adds nothing and is reported as
+    /// `file:line: message`; runs already in the store are never lost.
+    ///
+    /// Exit status: 0 when every log was imported (or already was), 1 when any
+    /// log could not be read or mapped, 2 on bad usage, an unreadable file, or
+    /// a Dockerfile or store hoist cannot read.
+    #[command(
+        after_help = "Examples:\n  docker buildx build --progress=rawjson . 2> build.json && hoist timings import build.json\n  hoist timings import -f docker/api.Dockerfile ci-logs/*.log\n  hoist timings import --builder ci-fleet --format json build.log"
+    )]
+    Import(TimingsImportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TimingsImportArgs {
+    /// Build logs to import (`-` reads standard input).
+    #[arg(required = true, value_name = "LOG")]
+    pub logs: Vec<PathBuf>,
+
+    /// The Dockerfile the logs were built from.
+    #[arg(
+        short = 'f',
+        long = "file",
+        value_name = "FILE",
+        default_value = "Dockerfile"
+    )]
+    pub file: PathBuf,
+
+    /// The timings store (default: `.hoist/timings.json` at the root of the
+    /// repository holding the Dockerfile, or next to it outside a repository).
+    #[arg(long, value_name = "PATH")]
+    pub store: Option<PathBuf>,
+
+    /// The builder the logs came from (default: the name a buildx plain log
+    /// gives, else unknown).
+    #[arg(long, value_name = "NAME")]
+    pub builder: Option<String>,
+
+    /// Build argument the logged builds used (`K=V`), to model the same build.
+    #[arg(long = "build-arg", value_name = "K=V")]
+    pub build_args: Vec<String>,
+
+    /// The stage the logged builds targeted (default: the last stage).
+    #[arg(long, value_name = "STAGE")]
+    pub target: Option<String>,
+
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReplayArgs {
+    /// The repository (default: the one holding the current directory).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub repo: PathBuf,
+
+    /// Replay the last N commits of the first-parent history.
+    #[arg(short = 'n', value_name = "N", conflicts_with = "range")]
+    pub count: Option<usize>,
+
+    /// Replay the commits after OLD up to NEW.
+    #[arg(long, value_name = "OLD..NEW")]
+    pub range: Option<String>,
+
+    /// Dockerfile to replay, relative to the repository root (repeatable).
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub files: Vec<String>,
+
+    /// Build context of the `-f` files, relative to the repository root.
+    #[arg(long, value_name = "DIR", default_value = "")]
+    pub context: String,
+
+    /// Build argument (`K=V`; `{sha}` in V is replaced by each commit's id).
+    #[arg(long = "build-arg", value_name = "K=V")]
+    pub build_args: Vec<String>,
+
+    /// The timings store (default: `.hoist/timings.json` in the repository).
+    #[arg(long, value_name = "FILE")]
+    pub timings: Option<PathBuf>,
+
+    /// Which cache each build can use.
+    #[arg(long, value_enum)]
+    pub cache: Option<CacheArg>,
+
+    /// Builds of each image per commit (platforms × matrix); overrides what the
+    /// workflows say (default: theirs, else 1).
+    #[arg(long, value_name = "N")]
+    pub builds_per_commit: Option<usize>,
+
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    /// Also write a self-contained HTML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -133,4 +324,63 @@ pub struct ParseArgs {
 pub enum Format {
     Text,
     Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MeasureArgs {
+    /// The Dockerfile (default: `Dockerfile` in the context).
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+
+    /// The build context directory.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub context: PathBuf,
+
+    /// Build this stage (default: the last stage).
+    #[arg(long, value_name = "STAGE")]
+    pub target: Option<String>,
+
+    /// Build argument (`K=V`, or `K` to take it from the environment).
+    #[arg(long = "build-arg", value_name = "K=V")]
+    pub build_args: Vec<String>,
+
+    /// The buildx builder to use (needs the buildx plugin).
+    #[arg(long, value_name = "NAME")]
+    pub builder: Option<String>,
+
+    /// The timings store (default: `.hoist/timings.json` at the repository root,
+    /// or in the context directory outside a repository).
+    #[arg(long, value_name = "PATH")]
+    pub store: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// The commits to build: `OLD..NEW` (OLD must be a first-parent ancestor of NEW).
+    #[arg(long, value_name = "OLD..NEW")]
+    pub git: String,
+
+    /// The Dockerfile, relative to the repository root (default: `Dockerfile` in the context).
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Option<String>,
+
+    /// The build context, relative to the repository root.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub context: String,
+
+    /// Build argument of every build (`K=V`, or `K` to take it from the environment).
+    #[arg(long = "build-arg", value_name = "K=V")]
+    pub build_args: Vec<String>,
+
+    /// Build this stage (default: the last stage).
+    #[arg(long, value_name = "STAGE")]
+    pub target: Option<String>,
+
+    /// The buildx builder to use (needs the buildx plugin).
+    #[arg(long, value_name = "NAME")]
+    pub builder: Option<String>,
+
+    /// The repository (default: the one holding the current directory).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub repo: PathBuf,
 }

@@ -3,8 +3,11 @@
 //! The pipeline, one module per stage: `syntax` (lossless BuildKit-compatible
 //! parser) → `model` (stages, steps, cache inputs) → `report` (every output format).
 
+pub mod engine;
 pub mod history;
 pub mod model;
 pub mod predict;
+pub mod replay;
 pub mod report;
 pub mod syntax;
+pub mod timing;

@@ -10,14 +10,24 @@ use anyhow::Context;
 use crate::cli::{Cli, Command};
 use hoist::model::ignore::IgnoreFile;
 
+mod demo;
 mod git_inputs;
 mod impact;
+mod measure;
 mod parse;
+mod replay;
+mod timings;
+mod verify;
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Parse(args) => parse::run(args),
         Command::Impact(args) => impact::run(args),
+        Command::Measure(args) => measure::run(args),
+        Command::Verify(args) => verify::run(args),
+        Command::Replay(args) => replay::run(args),
+        Command::Timings(args) => timings::run(args),
+        Command::Demo(args) => demo::run(args),
     }
 }
 

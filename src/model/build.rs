@@ -79,6 +79,8 @@ struct State {
     env: EnvList,
     cwd: String,
     cwd_origin: Origin,
+    /// The cwd as an absolute WORKDIR wrote it, when that differs from `cwd`.
+    cwd_written: Option<String>,
     user: Option<(String, usize)>,
     shell: (Vec<String>, Option<usize>),
     platform: String,
@@ -320,6 +322,7 @@ impl<'a> Builder<'a> {
                 env: EnvList::default(),
                 cwd: "/".into(),
                 cwd_origin: Origin::Workdir { line: None },
+                cwd_written: None,
                 user: None,
                 shell: (vec!["/bin/sh".into(), "-c".into()], None),
                 platform: platform.clone(),
@@ -412,6 +415,7 @@ impl<'a> Builder<'a> {
             context: Vec::new(),
             stages: Vec::new(),
             external: Vec::new(),
+            versioned: Vec::new(),
         });
         self.stages[stage].steps.push(index);
         index
@@ -537,6 +541,11 @@ impl<'a> Builder<'a> {
                     let s = &mut self.states[stage];
                     s.cwd = path.clone();
                     s.cwd_origin = Origin::Workdir { line: Some(line) };
+                    // BuildKit before v0.12 keeps an absolute WORKDIR as written
+                    // as the RUN cwd (`/app/` is not `/app`); newer ones clean
+                    // it. A relative one is joined and cleaned by both
+                    // (docs/engine.md, "the engine wins").
+                    s.cwd_written = (d.starts_with('/') && d != path).then(|| d.clone());
                 }
                 // R4.3: a mkdir vertex unless the path is `/`.
                 if path != "/" {
@@ -552,15 +561,19 @@ impl<'a> Builder<'a> {
                             origin: Origin::User { line: *uline },
                         });
                     }
-                    // S-13: SOURCE_DATE_EPOCH is the mkdir's timestamp.
+                    let step = self.push_step(stage, node, StepKind::Workdir, st.last, def);
+                    // S-13: SOURCE_DATE_EPOCH is the mkdir's timestamp — from
+                    // BuildKit v0.11 on; older engines (the project's v0.8) ignore
+                    // it (docs/engine.md).
                     if let Some(epoch) = self.opts.build_args.get("SOURCE_DATE_EPOCH") {
-                        def.push(Component {
-                            name: "SOURCE_DATE_EPOCH".into(),
+                        self.steps[step].versioned.push(Component {
+                            name:
+                                "SOURCE_DATE_EPOCH (keyed into WORKDIR by BuildKit v0.11 and later)"
+                                    .into(),
                             value: epoch.clone(),
                             origin: Origin::Build,
                         });
                     }
-                    let step = self.push_step(stage, node, StepKind::Workdir, st.last, def);
                     self.states[stage].last = Some(step);
                 }
             }
@@ -618,6 +631,15 @@ impl<'a> Builder<'a> {
                 let mut context = Vec::new();
                 let mut stages = Vec::new();
                 let mut external = Vec::new();
+                let mut versioned = Vec::new();
+                if let Some(written) = &st.cwd_written {
+                    versioned.push(Component {
+                        name: "working directory as written (keyed by BuildKit before v0.12)"
+                            .into(),
+                        value: written.clone(),
+                        origin: st.cwd_origin.clone(),
+                    });
+                }
                 // R8.5: mounts are sorted by target; options are expanded except `from`.
                 let mut mounts = run.mounts.clone();
                 mounts.sort_by(|a, b| a.target.cmp(&b.target));
@@ -635,12 +657,39 @@ impl<'a> Builder<'a> {
                     use crate::syntax::mount::MountType;
                     match m.kind {
                         MountType::Cache => {
-                            // R8.2: explicit id/sharing are blanked from the key.
                             for (k, v) in [("uid", m.uid), ("gid", m.gid), ("mode", m.mode)] {
                                 if let Some(v) = v {
                                     desc.push_str(&format!(",{k}={v}"));
                                 }
                             }
+                            // R8.2: the id defaults to the target. BuildKit v0.13+
+                            // keys the id only in that default form (id = target,
+                            // sharing shared) and blanks any other; older engines
+                            // key id and sharing always (docs/engine.md).
+                            let raw_target = match &m.target {
+                                Some(t) => self.expand(t, &st.env, line)?,
+                                None => String::new(),
+                            };
+                            let id = match &m.id {
+                                Some(i) => self.expand(i, &st.env, line)?,
+                                None => raw_target,
+                            };
+                            let sharing = m
+                                .sharing
+                                .map(|s| format!("{s:?}").to_lowercase())
+                                .unwrap_or_else(|| "shared".into());
+                            if id == target && sharing == "shared" {
+                                desc.push_str(&format!(",id={id}"));
+                            } else {
+                                desc.push_str(",id=(blanked)");
+                            }
+                            versioned.push(Component {
+                                name: format!(
+                                    "cache mount {target}: id and sharing (keyed by BuildKit before v0.13)"
+                                ),
+                                value: format!("id={id},sharing={sharing}"),
+                                origin: Origin::Instruction,
+                            });
                         }
                         MountType::Tmpfs => {
                             if let Some(size) = &m.size {
@@ -703,6 +752,7 @@ impl<'a> Builder<'a> {
                 s.context = context;
                 s.stages = stages;
                 s.external = external;
+                s.versioned = versioned;
                 self.states[stage].last = Some(step);
             }
             Command::Copy(copy) | Command::Add(copy) => {

@@ -98,6 +98,10 @@ pub struct Step {
     pub context: Vec<ContextInput>,
     pub stages: Vec<StageInput>,
     pub external: Vec<External>,
+    /// Parts of the key that only some BuildKit versions include (older
+    /// engines key them, newer ones blank them): when only these change, the
+    /// step is `uncertain`, not rebuilt (docs/engine.md, "the engine wins").
+    pub versioned: Vec<Component>,
 }
 
 impl fmt::Display for Origin {

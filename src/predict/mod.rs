@@ -9,6 +9,7 @@
 //! known only to be "the same" or "possibly different": a second, optimistic key
 //! that assumes unchanged bytes separates `rebuilt` from `uncertain`.
 
+pub mod floor;
 pub mod paths;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -67,6 +68,22 @@ pub struct StepImpact {
     pub verdict: Verdict,
     pub reason: String,
     pub inputs_changed: Vec<String>,
+    /// The same, as data (for the floor and the rules).
+    #[serde(skip)]
+    pub own: OwnChanges,
+}
+
+/// Which of a step's own inputs changed (not counting its parent).
+#[derive(Debug, Clone, Default)]
+pub struct OwnChanges {
+    /// Not in the old build at this place, or its instruction text changed.
+    pub instruction: bool,
+    /// Selected context paths changed.
+    pub context: bool,
+    /// Names of environment variables (ARG or ENV) whose value or presence changed.
+    pub vars: Vec<String>,
+    /// Another part of the state changed (cwd, user, shell, platform, image config, env order).
+    pub state: bool,
 }
 
 /// Everything the prediction needs.
@@ -169,7 +186,22 @@ fn compute_keys(
                 .iter()
                 .map(|c| (c.name.as_str(), c.value.as_str()))
                 .collect();
-            let own = hash_of(&(format!("{:?}", step.kind), &defs));
+            // Key parts only older BuildKit versions include: the pessimistic
+            // key has this step's, the optimistic one its old counterpart's,
+            // so a change to them alone makes the step uncertain.
+            let versioned = |s: &Step| -> Vec<(String, String)> {
+                s.versioned
+                    .iter()
+                    .map(|c| (c.name.clone(), c.value.clone()))
+                    .collect()
+            };
+            let kind = format!("{:?}", step.kind);
+            let own = hash_of(&(&kind, &defs, versioned(step)));
+            let own_o = baseline
+                .and_then(|(other, _)| {
+                    step_counterpart(other, build, step).map(|o| &other.steps[o])
+                })
+                .map_or(own, |o| hash_of(&(&kind, &defs, versioned(o))));
             let ctx: Vec<u64> = step
                 .context
                 .iter()
@@ -201,7 +233,7 @@ fn compute_keys(
                 None => (0, 0),
             };
             pess[i] = hash_of(&(own, pp, &ctx, &stage_p));
-            opt[i] = hash_of(&(own, po, &ctx, &stage_o));
+            opt[i] = hash_of(&(own_o, po, &ctx, &stage_o));
         }
     }
     Keys {
@@ -334,6 +366,62 @@ fn definition_changes(step: &Step, old: &Step) -> Vec<String> {
     out
 }
 
+/// (instruction text changed, changed variable names, other state changed).
+fn changed_parts(step: &Step, old: &Step) -> (bool, Vec<String>, bool) {
+    let own = |s: &Step| -> Vec<(String, String)> {
+        s.definition
+            .iter()
+            .filter(|c| c.origin == Origin::Instruction)
+            .map(|c| (c.name.clone(), c.value.clone()))
+            .collect()
+    };
+    let text = step.kind != old.kind || own(step) != own(old);
+    let var_name = |c: &Component| match &c.origin {
+        Origin::Arg { name, .. } | Origin::Env { name, .. } => Some(name.clone()),
+        _ => None,
+    };
+    let old_by_name: HashMap<&str, &Component> = old
+        .definition
+        .iter()
+        .map(|c| (c.name.as_str(), c))
+        .collect();
+    let new_by_name: HashMap<&str, &Component> = step
+        .definition
+        .iter()
+        .map(|c| (c.name.as_str(), c))
+        .collect();
+    let mut vars = Vec::new();
+    let mut state = false;
+    for c in step
+        .definition
+        .iter()
+        .filter(|c| c.origin != Origin::Instruction)
+    {
+        let same = old_by_name
+            .get(c.name.as_str())
+            .is_some_and(|o| o.value == c.value);
+        if !same {
+            match var_name(c) {
+                Some(n) => vars.push(n),
+                None => state = true,
+            }
+        }
+    }
+    for c in old
+        .definition
+        .iter()
+        .filter(|c| c.origin != Origin::Instruction)
+    {
+        if !new_by_name.contains_key(c.name.as_str()) {
+            match var_name(c) {
+                Some(n) => vars.push(n),
+                None => state = true,
+            }
+        }
+    }
+    (text, vars, state)
+}
+
 fn list_paths(paths: &[&str]) -> String {
     let shown: Vec<&str> = paths.iter().take(3).copied().collect();
     let more = paths.len().saturating_sub(3);
@@ -377,16 +465,27 @@ pub fn predict(sc: &Scenario) -> Vec<StepImpact> {
             let step = &new.steps[i];
             let counterpart = step_counterpart(old, new, step).map(|o| &old.steps[o]);
             let mut inputs = Vec::new();
+            let mut own = OwnChanges::default();
             // The step's own inputs, in the order a user thinks of them.
             match counterpart {
-                None => inputs.push("new step (not in the old build)".to_string()),
-                Some(o) => inputs.extend(definition_changes(step, o)),
+                None => {
+                    own.instruction = true;
+                    inputs.push("new step (not in the old build)".to_string());
+                }
+                Some(o) => {
+                    let (text, vars, state) = changed_parts(step, o);
+                    own.instruction = text;
+                    own.vars = vars;
+                    own.state = state;
+                    inputs.extend(definition_changes(step, o));
+                }
             }
             for (k, c) in step.context.iter().enumerate() {
                 let sel = &selections[i][k];
                 if sel.is_empty() {
                     continue;
                 }
+                own.context = true;
                 if sel.len() == 1 && sel[0] == c.source {
                     inputs.push(format!("{} changed", c.source));
                 } else {
@@ -429,6 +528,32 @@ pub fn predict(sc: &Scenario) -> Vec<StepImpact> {
                         "resolves {g} on every build: cached only if the ref still points to the same commit"
                     )),
                     _ => {}
+                }
+            }
+            let mut version_uncertain = Vec::new();
+            if let Some(o) = counterpart {
+                for c in &step.versioned {
+                    let before = o.versioned.iter().find(|x| x.name == c.name);
+                    if before.is_none_or(|b| b.value != c.value) {
+                        version_uncertain.push(match before {
+                            Some(b) => format!(
+                                "{} changed from `{}` to `{}`: whether that re-runs the step depends on the BuildKit version",
+                                c.name, b.value, c.value
+                            ),
+                            None => format!(
+                                "{} is now `{}`: whether that re-runs the step depends on the BuildKit version",
+                                c.name, c.value
+                            ),
+                        });
+                    }
+                }
+                for b in &o.versioned {
+                    if !step.versioned.iter().any(|c| c.name == b.name) {
+                        version_uncertain.push(format!(
+                            "{} was `{}` and is no longer set: whether that re-runs the step depends on the BuildKit version",
+                            b.name, b.value
+                        ));
+                    }
                 }
             }
             let parent = step.parent.and_then(|p| out[p].clone());
@@ -485,6 +610,7 @@ pub fn predict(sc: &Scenario) -> Vec<StepImpact> {
                 Verdict::Uncertain => stage_uncertain
                     .first()
                     .or(external_uncertain.first())
+                    .or(version_uncertain.first())
                     .cloned()
                     .or_else(|| parent_reason.clone())
                     .unwrap_or_else(|| "depends on bytes hoist cannot see".into()),
@@ -497,6 +623,7 @@ pub fn predict(sc: &Scenario) -> Vec<StepImpact> {
             let mut inputs_changed = inputs;
             inputs_changed.extend(stage_uncertain);
             inputs_changed.extend(external_uncertain);
+            inputs_changed.extend(version_uncertain);
             if parent
                 .as_ref()
                 .is_some_and(|p| p.verdict != Verdict::Cached)
@@ -512,6 +639,7 @@ pub fn predict(sc: &Scenario) -> Vec<StepImpact> {
                 verdict,
                 reason,
                 inputs_changed,
+                own,
             });
         }
     }

@@ -34,6 +34,9 @@ struct Lines<'a> {
     pos: usize,
     /// Set when a line exceeded the scanner's buffer: the start of that line.
     too_long: Option<usize>,
+    /// Where each line read so far starts (`0`, then after each newline): once
+    /// every line is read, the file's [`line_starts`].
+    starts: Vec<usize>,
 }
 
 impl Lines<'_> {
@@ -53,6 +56,9 @@ impl Lines<'_> {
         };
         let span = Span::new(self.pos, self.pos + len);
         self.pos += len;
+        if rest[len - 1] == b'\n' {
+            self.starts.push(self.pos);
+        }
         Some(span)
     }
 }
@@ -163,7 +169,6 @@ struct Parser<'a> {
     line_no: usize,
     items: Vec<Item>,
     warnings: Vec<Warning>,
-    line_starts: Vec<usize>,
 }
 
 /// A line after `processLine`: the kept bytes as a source range.
@@ -180,6 +185,7 @@ impl<'a> Parser<'a> {
                 src,
                 pos: 0,
                 too_long: None,
+                starts: vec![0],
             },
             directives: Directives {
                 escape: b'\\',
@@ -187,14 +193,17 @@ impl<'a> Parser<'a> {
                 found: Vec::new(),
             },
             line_no: 0,
-            items: Vec::new(),
+            // About one item per 40 bytes in real files: reserving that spares
+            // most reallocations (and copies) of the large items as the list
+            // grows; the excess is given back at the end.
+            items: Vec::with_capacity(src.len() / 40 + 8),
             warnings: Vec::new(),
-            line_starts: line_starts(src),
         }
     }
 
     fn error_at(&self, offset: usize, span: Span, message: String) -> SyntaxError {
-        let pos = position_in(self.src, &self.line_starts, offset);
+        // Errors are rare: the line table is built for them on demand.
+        let pos = position_in(self.src, &line_starts(self.src), offset);
         SyntaxError {
             message,
             line: pos.line,
@@ -308,12 +317,14 @@ impl<'a> Parser<'a> {
             err.help = Some("BuildKit reads at most 64 KiB per physical line; split the line with the escape token".into());
             return Err(err);
         }
+        self.items.shrink_to_fit();
         Ok(Dockerfile::new(
             self.src.to_vec(),
             self.directives.escape,
             self.directives.found,
             self.items,
             self.warnings,
+            self.lines.starts,
         ))
     }
 
@@ -363,7 +374,7 @@ impl<'a> Parser<'a> {
 
         let span_so_far = Span::new(first_span.start, end);
         let escape = self.directives.escape;
-        let mut ins = new_instruction(&logical, 0, escape, &map).map_err(|message| {
+        let mut ins = new_instruction(&logical, 0, escape, &map, false).map_err(|message| {
             let at = kept.start;
             let help = help_for(&message);
             let mut err = self.error_at(
@@ -375,9 +386,12 @@ impl<'a> Parser<'a> {
             err
         })?;
         ins.start_line = start_line;
+        // Moved in rather than copied by new_instruction.
+        ins.logical = logical;
+        ins.map = map;
 
-        if can_contain_heredoc(&ins) && logical.windows(2).any(|w| w == b"<<") {
-            let markers = heredoc::markers(&logical).map_err(|message| {
+        if ins.logical.windows(2).any(|w| w == b"<<") && can_contain_heredoc(&ins) {
+            let markers = heredoc::markers(&ins.logical).map_err(|message| {
                 self.error_at(
                     kept.start,
                     Span::new(kept.start, trimmed_end(self.src, span_so_far)),
@@ -469,7 +483,10 @@ fn trimmed_end(src: &[u8], span: Span) -> usize {
 
 /// `canContainHeredoc`: RUN/COPY/ADD in shell form, also as an ONBUILD trigger.
 fn can_contain_heredoc(ins: &Instruction) -> bool {
-    let target = if ins.name() == "onbuild" {
+    // `ins.name() == name` without building the lower-cased string.
+    let is =
+        |ins: &Instruction, name: &str| ins.keyword.value.eq_ignore_ascii_case(name.as_bytes());
+    let target = if is(ins, "onbuild") {
         match ins.args.first() {
             Some(Arg::Nested(inner)) => inner.as_ref(),
             _ => ins,
@@ -477,35 +494,52 @@ fn can_contain_heredoc(ins: &Instruction) -> bool {
     } else {
         ins
     };
-    matches!(target.name().as_str(), "run" | "copy" | "add") && !target.json
+    (is(target, "run") || is(target, "copy") || is(target, "add")) && !target.json
 }
 
 /// `newNodeFromLine`: keyword, flags, and the arguments as the keyword's line
 /// parser shapes them. `base` is the offset of `line` in the logical line.
+/// With `copy_line` the node gets copies of `line` and `map`; without, they are
+/// left empty for the caller to move its own in.
 fn new_instruction(
     line: &[u8],
     base: usize,
     escape: u8,
     map: &LineMap,
+    copy_line: bool,
 ) -> Result<Instruction, String> {
     let parts = split::split_command(line, base);
     let (a, b) = parts.args;
     let rest = &line[a..b];
     let at = base + a;
-    let keyword = parts.keyword.text().to_ascii_lowercase();
+    // The keyword ASCII-lower-cased on the stack; a longer one is no keyword.
+    let mut lower = [0u8; 16];
+    let kw = &parts.keyword.value;
+    let keyword: &[u8] = match lower.get_mut(..kw.len()) {
+        Some(buf) => {
+            buf.copy_from_slice(kw);
+            buf.make_ascii_lowercase();
+            buf
+        }
+        None => b"",
+    };
     let mut args: Vec<Arg> = Vec::new();
     let mut json = false;
     let mut words = |parsed: Parsed, args: &mut Vec<Arg>| {
         json = parsed.json;
-        args.extend(parsed.words.into_iter().map(Arg::Word));
+        // Each arm runs once, on an empty list: collecting reuses the words'
+        // allocation (Arg and Word have the same layout).
+        *args = parsed.words.into_iter().map(Arg::Word).collect();
     };
-    match keyword.as_str() {
-        "add" | "copy" | "volume" => words(split::maybe_json_to_list(rest, at)?, &mut args),
-        "run" | "cmd" | "entrypoint" | "shell" => words(split::maybe_json(rest, at)?, &mut args),
-        "arg" => words(split::name_or_name_val(rest, at, escape), &mut args),
-        "env" => words(split::name_val(rest, at, escape, "ENV")?, &mut args),
-        "label" => words(split::name_val(rest, at, escape, "LABEL")?, &mut args),
-        "expose" | "from" => {
+    match keyword {
+        b"add" | b"copy" | b"volume" => words(split::maybe_json_to_list(rest, at)?, &mut args),
+        b"run" | b"cmd" | b"entrypoint" | b"shell" => {
+            words(split::maybe_json(rest, at)?, &mut args)
+        }
+        b"arg" => words(split::name_or_name_val(rest, at, escape), &mut args),
+        b"env" => words(split::name_val(rest, at, escape, "ENV")?, &mut args),
+        b"label" => words(split::name_val(rest, at, escape, "LABEL")?, &mut args),
+        b"expose" | b"from" => {
             let parsed = if rest.is_empty() {
                 Parsed {
                     words: Vec::new(),
@@ -516,13 +550,13 @@ fn new_instruction(
             };
             words(parsed, &mut args)
         }
-        "healthcheck" => words(split::health_config(rest, at)?, &mut args),
-        "maintainer" | "stopsignal" | "user" | "workdir" => {
+        b"healthcheck" => words(split::health_config(rest, at)?, &mut args),
+        b"maintainer" | b"stopsignal" | b"user" | b"workdir" => {
             words(split::single_string(rest, at), &mut args)
         }
-        "onbuild" => {
+        b"onbuild" => {
             if !rest.is_empty() {
-                let inner = new_instruction(rest, at, escape, map)?;
+                let inner = new_instruction(rest, at, escape, map, true)?;
                 args.push(Arg::Nested(Box::new(inner)));
             }
         }
@@ -539,7 +573,11 @@ fn new_instruction(
         args,
         json,
         heredocs: Vec::new(),
-        logical: line.to_vec(),
-        map: map.clone(),
+        logical: if copy_line { line.to_vec() } else { Vec::new() },
+        map: if copy_line {
+            map.clone()
+        } else {
+            LineMap::default()
+        },
     })
 }

@@ -77,6 +77,9 @@ fn extract_builder_flags(line: &[u8], base: usize) -> (usize, Vec<Word>) {
             }
             phase = Phase::Word;
             word_start = pos;
+            if word.capacity() == 0 {
+                word.reserve(64);
+            }
         }
         if pos == line.len() {
             if word != b"--" && (blank_ok || !word.is_empty()) {
@@ -91,8 +94,9 @@ fn extract_builder_flags(line: &[u8], base: usize) -> (usize, Vec<Word>) {
                     return (pos, words);
                 }
                 if blank_ok || !word.is_empty() {
+                    // Copied out at its size; `word` stays as a scratch buffer.
                     words.push(Word::new(
-                        std::mem::take(&mut word),
+                        word.as_slice(),
                         base + word_start,
                         pos - word_start,
                     ));
@@ -276,6 +280,9 @@ pub fn parse_words(rest: &[u8], base: usize, escape: u8) -> Vec<Word> {
             }
             phase = Phase::Word;
             word_start = pos;
+            if word.capacity() == 0 {
+                word.reserve(64);
+            }
         }
         if pos == rest.len() {
             if blank_ok || !word.is_empty() {
@@ -287,8 +294,9 @@ pub fn parse_words(rest: &[u8], base: usize, escape: u8) -> Vec<Word> {
             if is_space(ch) {
                 phase = Phase::Spaces;
                 if blank_ok || !word.is_empty() {
+                    // Copied out at its size; `word` stays as a scratch buffer.
                     words.push(Word::new(
-                        std::mem::take(&mut word),
+                        word.as_slice(),
                         base + word_start,
                         pos - word_start,
                     ));
@@ -376,13 +384,28 @@ pub fn name_val(rest: &[u8], base: usize, escape: u8, key: &str) -> Result<Parse
                 super::text::go_quote(&word.value)
             ));
         };
-        out.push(Word::new(&word.value[..eq], word.at, eq.min(word.len)));
-        out.push(Word::new(
+        // `eq` indexes the value, where each invalid UTF-8 byte became a 3-byte
+        // U+FFFD; the source positions come from the word's own text, whose
+        // first `=` is the same one (the value is that text, re-encoded).
+        let text_start = word.at - base;
+        let text = &rest[text_start..text_start + word.len];
+        let src_eq = text
+            .iter()
+            .position(|&b| b == b'=')
+            .unwrap_or(eq.min(word.len.saturating_sub(1)));
+        let eq_at = word.at + src_eq;
+        let value = Word::new(
             &word.value[eq + 1..],
-            word.at + (eq + 1).min(word.len),
-            word.len.saturating_sub(eq + 1),
-        ));
-        out.push(Word::new(&b"="[..], word.at + eq.min(word.len), 1));
+            word.at + src_eq + 1,
+            word.len.saturating_sub(src_eq + 1),
+        );
+        // The key keeps the word's allocation.
+        let mut key = word;
+        key.value.truncate(eq);
+        key.len = src_eq;
+        out.push(key);
+        out.push(value);
+        out.push(Word::new(&b"="[..], eq_at, 1));
     }
     Ok(Parsed {
         words: out,

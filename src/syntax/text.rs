@@ -8,6 +8,7 @@ use unicode_general_category::{GeneralCategory, get_general_category};
 
 /// Decodes one UTF-8 scalar at the start of `s` like Go's `utf8.DecodeRune`:
 /// an invalid or truncated sequence yields U+FFFD with width 1.
+#[inline]
 pub fn decode_rune(s: &[u8]) -> (char, usize) {
     let Some(&b0) = s.first() else {
         return (char::REPLACEMENT_CHARACTER, 0);
@@ -34,6 +35,7 @@ pub fn decode_rune(s: &[u8]) -> (char, usize) {
 }
 
 /// Go's `unicode.IsSpace`.
+#[inline]
 pub fn is_space(c: char) -> bool {
     // Go's set is exactly the Unicode White_Space property, which Rust also uses.
     c.is_whitespace()
@@ -42,11 +44,19 @@ pub fn is_space(c: char) -> bool {
 /// Go's `unicode.IsSpace(rune(b))` on a single byte, as BuildKit's byte-wise loops
 /// call it: the byte is taken as a Latin-1 code point, so 0x85 and 0xA0 count as
 /// spaces even when they are the middle of a UTF-8 sequence.
+#[inline]
 pub fn is_space_byte(b: u8) -> bool {
     matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ' | 0x85 | 0xA0)
 }
 
+/// `unicode.IsSpace` of an ASCII byte.
+#[inline]
+fn is_ascii_space(b: u8) -> bool {
+    matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ')
+}
+
 /// The bytes `[\t\v\f\r ]` of BuildKit's `reWhitespace` regular expression.
+#[inline]
 pub fn is_re_whitespace(b: u8) -> bool {
     matches!(b, b'\t' | 0x0B | 0x0C | b'\r' | b' ')
 }
@@ -55,6 +65,14 @@ pub fn is_re_whitespace(b: u8) -> bool {
 pub fn leading_space_len(s: &[u8]) -> usize {
     let mut pos = 0;
     while pos < s.len() {
+        if s[pos].is_ascii() {
+            // Fast path, same answer: ASCII white space is `[\t\n\v\f\r ]`.
+            if is_ascii_space(s[pos]) {
+                pos += 1;
+                continue;
+            }
+            break;
+        }
         let (c, w) = decode_rune(&s[pos..]);
         if w == 1 && c == char::REPLACEMENT_CHARACTER && s[pos] >= 0x80 {
             break;
@@ -71,6 +89,14 @@ pub fn leading_space_len(s: &[u8]) -> usize {
 pub fn trailing_trimmed_len(s: &[u8]) -> usize {
     let mut end = s.len();
     while end > 0 {
+        if s[end - 1].is_ascii() {
+            // Fast path, same answer: an ASCII byte is a whole rune.
+            if is_ascii_space(s[end - 1]) {
+                end -= 1;
+                continue;
+            }
+            break;
+        }
         // Find the start of the last rune the way utf8.DecodeLastRune does.
         let mut start = end - 1;
         let lower = end.saturating_sub(4);
@@ -99,6 +125,7 @@ pub fn trim_space_range(s: &[u8]) -> (usize, usize) {
 }
 
 /// `bytes.TrimRight(s, "\r\n")`: the length without trailing CR and LF bytes.
+#[inline]
 pub fn trim_newline_len(s: &[u8]) -> usize {
     let mut end = s.len();
     while end > 0 && matches!(s[end - 1], b'\r' | b'\n') {
@@ -182,7 +209,12 @@ pub fn go_quote_list<T: AsRef<[u8]>>(items: &[T]) -> String {
 }
 
 /// Appends `c` UTF-8 encoded, as Go's `strings.Builder.WriteRune` does.
+#[inline]
 pub fn push_rune(out: &mut Vec<u8>, c: char) {
+    if c.is_ascii() {
+        out.push(c as u8);
+        return;
+    }
     let mut buf = [0u8; 4];
     out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
 }
@@ -208,6 +240,13 @@ mod tests {
         assert_eq!(trim_space_range(b"   "), (3, 3));
         assert_eq!(leading_space_len(b"\xff x"), 0);
         assert_eq!(trim_newline_len(b"ab\r\n\r"), 2);
+    }
+
+    #[test]
+    fn ascii_fast_path_agrees_with_unicode() {
+        for b in 0..0x80u8 {
+            assert_eq!(is_ascii_space(b), is_space(char::from(b)), "{b:#x}");
+        }
     }
 
     #[test]

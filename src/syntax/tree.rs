@@ -186,31 +186,52 @@ pub struct Heredoc {
 }
 
 /// Segments of the logical line copied from the source: (logical start, source start).
+///
+/// Most instructions fit on one line and so have one segment: it is kept inline,
+/// and only the segments of continuation lines take an allocation.
 #[derive(Debug, Clone, Default)]
 pub struct LineMap {
-    segments: Vec<(usize, usize)>,
+    first: Option<(usize, usize)>,
+    more: Vec<(usize, usize)>,
 }
 
 impl LineMap {
     pub(crate) fn push(&mut self, logical_start: usize, source_start: usize) {
-        if let Some(&(l, s)) = self.segments.last() {
+        if let Some((l, s)) = self.last() {
             if l == logical_start {
-                self.segments.pop();
+                self.pop();
             } else if source_start == s + (logical_start - l) {
                 // Contiguous with the previous segment: nothing to record.
                 return;
             }
         }
-        self.segments.push((logical_start, source_start));
+        match self.first {
+            None => self.first = Some((logical_start, source_start)),
+            Some(_) => self.more.push((logical_start, source_start)),
+        }
+    }
+
+    fn last(&self) -> Option<(usize, usize)> {
+        self.more.last().copied().or(self.first)
+    }
+
+    fn pop(&mut self) {
+        if self.more.pop().is_none() {
+            self.first = None;
+        }
     }
 
     /// The source offset of a logical offset.
     pub fn to_source(&self, logical: usize) -> usize {
-        let idx = self.segments.partition_point(|&(l, _)| l <= logical);
-        match idx.checked_sub(1).and_then(|i| self.segments.get(i)) {
-            Some(&(l, s)) => s + (logical - l),
-            None => self.segments.first().map(|&(_, s)| s).unwrap_or(0),
+        let Some((l0, s0)) = self.first else {
+            return 0;
+        };
+        if logical < l0 {
+            return s0;
         }
+        let idx = self.more.partition_point(|&(l, _)| l <= logical);
+        let (l, s) = idx.checked_sub(1).map_or((l0, s0), |i| self.more[i]);
+        s + (logical - l)
     }
 }
 
@@ -222,14 +243,16 @@ pub struct Position {
 }
 
 impl Dockerfile {
+    /// `line_starts` must be [`line_starts`] of `source` (the parser has it).
     pub(crate) fn new(
         source: Vec<u8>,
         escape: u8,
         directives: Vec<Directive>,
         items: Vec<Item>,
         warnings: Vec<Warning>,
+        line_starts: Vec<usize>,
     ) -> Self {
-        let line_starts = line_starts(&source);
+        debug_assert_eq!(line_starts, self::line_starts(&source));
         Dockerfile {
             source,
             escape,

@@ -616,7 +616,17 @@ fn check_inner<'a>(ins: &'a Instruction, in_onbuild: bool) -> Result<Typed<'a>, 
                     ),
                 ));
             }
-            Command::Onbuild(Box::new(check_inner(inner, true)?))
+            // The trigger's problems point into the trigger: its flag indices
+            // and keyword are not the outer instruction's.
+            let checked = check_inner(inner, true).map_err(|mut p| {
+                p.at = match p.at {
+                    At::Flag(i) => At::Word(inner.flags[i].clone()),
+                    At::Keyword => At::Word(inner.keyword.clone()),
+                    at => at,
+                };
+                p
+            })?;
+            Command::Onbuild(Box::new(checked))
         }
         _ => unreachable!("INSTRUCTIONS lists every name matched above"),
     };

@@ -1,0 +1,137 @@
+//! `hoist demo`: the example repository, its history and the replay, the same
+//! on every run.
+
+use std::path::Path;
+use std::process::Command;
+
+fn hoist() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_hoist"))
+}
+
+fn git_out(dir: &Path, args: &[&str]) -> String {
+    let o = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(o.status.success(), "git {args:?}: {o:?}");
+    String::from_utf8(o.stdout).unwrap().trim().to_string()
+}
+
+/// `commits` of the class `label` in the "By change class" table.
+fn class_commits(report: &str, label: &str) -> usize {
+    let section = report
+        .split("By change class")
+        .nth(1)
+        .expect("a change-class table");
+    section
+        .lines()
+        .find(|l| l.trim_start().starts_with(label))
+        .and_then(|l| l[l.find(label).unwrap() + label.len()..].split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn demo_is_deterministic_and_matches_the_case() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    let repo = dir.join("repo");
+    let run = || {
+        let o = hoist().arg("demo").arg("--dir").arg(&dir).output().unwrap();
+        assert!(
+            o.status.success(),
+            "hoist demo failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        (
+            String::from_utf8(o.stdout).unwrap(),
+            git_out(&repo, &["rev-parse", "HEAD"]),
+        )
+    };
+    let (first, head1) = run();
+    let (second, head2) = run();
+    assert_eq!(head1, head2, "commit ids differ between runs");
+    assert_eq!(first, second, "the output differs between runs");
+    let out = first;
+
+    // The repository.
+    let commits: usize = git_out(&repo, &["rev-list", "--count", "HEAD"])
+        .parse()
+        .unwrap();
+    assert!(commits >= 301, "{commits} commits");
+    assert!(git_out(&repo, &["status", "--porcelain", "--untracked-files=no"]).is_empty());
+    for f in [
+        "Dockerfile",
+        "Dockerfile.controlplane",
+        "Dockerfile.worker",
+        "go.mod",
+        "go.sum",
+        "cmd/server/main.go",
+        "cmd/controlplane/main.go",
+        "cmd/worker/main.go",
+        "docs/architecture.md",
+        "README.md",
+        ".dockerignore",
+    ] {
+        assert!(repo.join(f).is_file(), "{f} is missing");
+    }
+    let dockerfile = std::fs::read_to_string(repo.join("Dockerfile")).unwrap();
+    let copy_all = dockerfile.find("COPY . .").unwrap();
+    let commit_arg = dockerfile.find("ARG COMMIT").unwrap();
+    let first_curl = dockerfile.find("RUN curl").unwrap();
+    assert!(copy_all < commit_arg && commit_arg < first_curl, "{dockerfile}");
+    assert_eq!(dockerfile.matches("RUN curl").count(), 5);
+    let workflow = std::fs::read_to_string(repo.join(".github/workflows/images.yml")).unwrap();
+    assert!(workflow.contains("platforms: linux/amd64,linux/arm64"));
+    assert!(workflow.contains("cache-to: type=gha,mode=max"));
+    let store = std::fs::read_to_string(repo.join(".hoist/timings.json")).unwrap();
+    assert!(store.contains("\"source\": \"demo\""), "{store}");
+    assert!(!store.contains("\"source\": \"measure\""));
+
+    // The replay: targets from the workflow, three images, two architectures,
+    // the worker once per DuckDB version.
+    assert!(out.contains("Images from the CI workflows"), "{out}");
+    assert!(out.contains("Replayed 320 commits"), "{out}");
+    assert!(out.contains("12 image builds per commit"), "{out}");
+    assert!(out.contains("8 builds per commit (4 matrix combinations × 2 platforms)"));
+    assert_eq!(out.matches("2 builds per commit (2 platforms)").count(), 2);
+    for image in ["Dockerfile ", "Dockerfile.controlplane ", "Dockerfile.worker "] {
+        assert!(
+            out.lines().any(|l| l.starts_with(image) && l.contains("cache max")),
+            "{image}: {out}"
+        );
+    }
+    let source = class_commits(&out, "source-only");
+    let deps = class_commits(&out, "dependency manifests");
+    let bumps = class_commits(&out, "build-arg or version bumps");
+    let docs = class_commits(&out, "docs/CI-only");
+    let edits = class_commits(&out, "Dockerfile edits");
+    assert_eq!(source + deps + bumps + docs + edits, 320, "{out}");
+    assert!((280..=295).contains(&source), "{source} source-only");
+    assert!((6..=14).contains(&deps), "{deps} dependency commits");
+    assert!((6..=14).contains(&bumps), "{bumps} version bumps");
+    assert!((4..=14).contains(&docs), "{docs} docs/CI commits");
+    assert!((2..=8).contains(&edits), "{edits} Dockerfile edits");
+    assert!(out.contains("100% of re-run steps measured"), "{out}");
+    let html = dir.join("replay.html");
+    assert!(out.contains(&format!("HTML report: {}", html.display())));
+    assert!(html.is_file());
+}
+
+#[test]
+fn demo_refuses_a_directory_it_did_not_make() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("precious.txt"), "keep me").unwrap();
+    let o = hoist()
+        .arg("demo")
+        .arg("--dir")
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("was not made by `hoist demo`"), "{err}");
+    assert!(tmp.path().join("precious.txt").exists());
+}
