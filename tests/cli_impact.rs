@@ -414,7 +414,6 @@ fn discovery_with_context_flag_from_elsewhere() {
 /// current directory from `<context>/svc`, leaving an empty path that is not a
 /// directory, and skips `svc/Dockerfile`.
 #[test]
-#[ignore = "bug: discovery from inside a folder holding a Dockerfile misses it"]
 fn discovery_from_inside_a_folder_holding_a_dockerfile() {
     let ctx = three_dockerfiles();
     let run = run_in(

@@ -28,7 +28,11 @@ fn class_commits(report: &str, label: &str) -> usize {
     section
         .lines()
         .find(|l| l.trim_start().starts_with(label))
-        .and_then(|l| l[l.find(label).unwrap() + label.len()..].split_whitespace().next())
+        .and_then(|l| {
+            l[l.find(label).unwrap() + label.len()..]
+                .split_whitespace()
+                .next()
+        })
         .and_then(|n| n.parse().ok())
         .unwrap_or(0)
 }
@@ -81,7 +85,10 @@ fn demo_is_deterministic_and_matches_the_case() {
     let copy_all = dockerfile.find("COPY . .").unwrap();
     let commit_arg = dockerfile.find("ARG COMMIT").unwrap();
     let first_curl = dockerfile.find("RUN curl").unwrap();
-    assert!(copy_all < commit_arg && commit_arg < first_curl, "{dockerfile}");
+    assert!(
+        copy_all < commit_arg && commit_arg < first_curl,
+        "{dockerfile}"
+    );
     assert_eq!(dockerfile.matches("RUN curl").count(), 5);
     let workflow = std::fs::read_to_string(repo.join(".github/workflows/images.yml")).unwrap();
     assert!(workflow.contains("platforms: linux/amd64,linux/arm64"));
@@ -97,9 +104,14 @@ fn demo_is_deterministic_and_matches_the_case() {
     assert!(out.contains("12 image builds per commit"), "{out}");
     assert!(out.contains("8 builds per commit (4 matrix combinations × 2 platforms)"));
     assert_eq!(out.matches("2 builds per commit (2 platforms)").count(), 2);
-    for image in ["Dockerfile ", "Dockerfile.controlplane ", "Dockerfile.worker "] {
+    for image in [
+        "Dockerfile ",
+        "Dockerfile.controlplane ",
+        "Dockerfile.worker ",
+    ] {
         assert!(
-            out.lines().any(|l| l.starts_with(image) && l.contains("cache max")),
+            out.lines()
+                .any(|l| l.starts_with(image) && l.contains("cache max")),
             "{image}: {out}"
         );
     }

@@ -80,7 +80,15 @@ pub fn inputs(
             )
         })
     };
-    let old_df = read(old, &old_rev)?;
+    // A Dockerfile added in the range: nothing of it was built before, so every
+    // step is new (an empty scratch build stands for "nothing").
+    let old_df = match repo.read_file(old, &dockerfile_rel)? {
+        Some(bytes) => bytes,
+        None => {
+            eprintln!("note: {dockerfile_rel} does not exist at {old_rev}; every step is new");
+            b"FROM scratch\n".to_vec()
+        }
+    };
     let new_df = read(new, &new_rev)?;
     let (old_ig_text, old_ig) = ignore_at(&repo, old, &dockerfile_rel, &context_prefix)?;
     let (new_ig_text, new_ig) = ignore_at(&repo, new, &dockerfile_rel, &context_prefix)?;

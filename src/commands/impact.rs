@@ -19,23 +19,26 @@ fn discover_dockerfiles(context_dir: &Path) -> anyhow::Result<Vec<std::path::Pat
     let mut found = Vec::new();
     let entries = std::fs::read_dir(context_dir)
         .with_context(|| format!("cannot list {}", context_dir.display()))?;
-    let cwd = std::env::current_dir().unwrap_or_default();
+    let cwd = std::env::current_dir()
+        .and_then(|d| d.canonicalize())
+        .unwrap_or_default();
+    // Show paths as the user would type them from here.
+    let shown = |full: &Path| -> std::path::PathBuf {
+        match full.strip_prefix(&cwd) {
+            Ok(rel) if !rel.as_os_str().is_empty() => rel.to_path_buf(),
+            _ => full.to_path_buf(),
+        }
+    };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         let full = entry.path();
-        // Show paths as the user would type them from here.
-        let path = full
-            .strip_prefix(&cwd)
-            .map(|p| p.to_path_buf())
-            .unwrap_or(full);
-        if path.is_dir() {
-            if path.join("Dockerfile").is_file()
-                && context::is_dockerfile_name(&format!("{name}/Dockerfile"))
-            {
-                found.push(path.join("Dockerfile"));
+        if full.is_dir() {
+            let inner = full.join("Dockerfile");
+            if inner.is_file() && context::is_dockerfile_name(&format!("{name}/Dockerfile")) {
+                found.push(shown(&inner));
             }
         } else if context::is_dockerfile_name(&name) {
-            found.push(path);
+            found.push(shown(&full));
         }
     }
     found.sort();
@@ -98,16 +101,27 @@ pub fn run(args: ImpactArgs) -> anyhow::Result<ExitCode> {
                 ignore_path.as_deref(),
             )?
         } else {
-            let dockerfile = read_input(file)?;
+            let dockerfile = match read_input(file) {
+                Ok(bytes) => bytes,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    failed = true;
+                    continue;
+                }
+            };
             let ignore = match &ignore_path {
                 Some(p) => read_ignore(p)?,
                 None => None,
             };
-            let changed: Vec<String> = args
-                .changed
-                .iter()
-                .map(|p| context::relative_to_context(p, &context_abs))
-                .collect();
+            let mut changed: Vec<String> = Vec::new();
+            for p in &args.changed {
+                match context::relative_to_context(p, &context_abs) {
+                    Some(rel) => changed.push(rel),
+                    None => eprintln!(
+                        "warning: {p} is outside the build context {context_abs}; a build cannot see it"
+                    ),
+                }
+            }
             let visible =
                 context::visible_changes(&changed, ignore.as_ref(), ignore.as_ref(), None);
             let new_in = Inputs {

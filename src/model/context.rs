@@ -49,20 +49,30 @@ pub fn visible_changes(
     out
 }
 
-/// A user-given path made relative to the context root, with `/` separators.
-pub fn relative_to_context(path: &str, context_abs: &str) -> String {
+/// A user-given path made relative to the context root, with `/` separators;
+/// `None` when it lies outside the context. Relative paths are relative to the
+/// context; absolute ones must be inside it.
+pub fn relative_to_context(path: &str, context_abs: &str) -> Option<String> {
     let p = path.replace('\\', "/");
-    let stripped = p
-        .strip_prefix(context_abs)
-        .map(|r| r.trim_start_matches('/'))
-        .unwrap_or(&p);
-    let cleaned = super::build::clean_path(&format!("/{stripped}"));
-    let rel = cleaned.trim_start_matches('/');
-    if rel.is_empty() {
-        ".".into()
+    let ctx = super::build::clean_path(context_abs);
+    let rel = if p.starts_with('/') {
+        let cleaned = super::build::clean_path(&p);
+        if cleaned == ctx {
+            String::new()
+        } else {
+            cleaned
+                .strip_prefix(&format!("{}/", ctx.trim_end_matches('/')))?
+                .to_string()
+        }
     } else {
-        rel.into()
+        p
+    };
+    // Cleaning a relative path keeps leading `..`: those leave the context.
+    let cleaned = super::build::clean_path(&rel);
+    if cleaned == ".." || cleaned.starts_with("../") {
+        return None;
     }
+    Some(cleaned)
 }
 
 #[cfg(test)]
@@ -117,11 +127,15 @@ mod tests {
 
     #[test]
     fn paths_relative_to_context() {
-        assert_eq!(
-            relative_to_context("/repo/app/main.go", "/repo/app"),
-            "main.go"
-        );
-        assert_eq!(relative_to_context("./cmd/../go.mod", "/repo"), "go.mod");
-        assert_eq!(relative_to_context(".", "/repo"), ".");
+        let rel = |p| relative_to_context(p, "/repo/app");
+        assert_eq!(rel("/repo/app/main.go").as_deref(), Some("main.go"));
+        assert_eq!(rel("./cmd/../go.mod").as_deref(), Some("go.mod"));
+        assert_eq!(rel(".").as_deref(), Some("."));
+        assert_eq!(rel("/repo/app").as_deref(), Some("."));
+        // Outside the context: a sibling with the same prefix, `..`, another root.
+        assert_eq!(rel("/repo/app2/src/main.go"), None);
+        assert_eq!(rel("../src/x"), None);
+        assert_eq!(rel("/repo/app/../app2/x"), None);
+        assert_eq!(rel("/etc/passwd"), None);
     }
 }

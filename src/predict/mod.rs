@@ -314,7 +314,22 @@ fn definition_changes(step: &Step, old: &Step) -> Vec<String> {
             .map(|c| (c.name.clone(), c.value.clone()))
             .collect()
     };
-    if step.kind != old.kind || own(step) != own(old) {
+    let image = |s: &Step| {
+        s.definition
+            .iter()
+            .find(|c| c.name == "image")
+            .map(|c| c.value.clone())
+    };
+    if step.kind == crate::model::StepKind::From
+        && old.kind == step.kind
+        && image(step) != image(old)
+    {
+        out.push(format!(
+            "base image changed: {} → {}",
+            image(old).unwrap_or_default(),
+            image(step).unwrap_or_default()
+        ));
+    } else if step.kind != old.kind || own(step) != own(old) {
         out.push(if step.instruction != old.instruction {
             format!("instruction changed (was `{}`)", old.instruction)
         } else {
@@ -422,6 +437,16 @@ fn changed_parts(step: &Step, old: &Step) -> (bool, Vec<String>, bool) {
     (text, vars, state)
 }
 
+fn shorten(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(width - 1).collect();
+        t.push('…');
+        t
+    }
+}
+
 fn list_paths(paths: &[&str]) -> String {
     let shown: Vec<&str> = paths.iter().take(3).copied().collect();
     let more = paths.len().saturating_sub(3);
@@ -457,6 +482,8 @@ pub fn predict(sc: &Scenario) -> Vec<StepImpact> {
     );
 
     let mut out: Vec<Option<StepImpact>> = vec![None; new.steps.len()];
+    // For a step that re-runs only because of its parent: the step where that starts.
+    let mut roots: Vec<Option<usize>> = vec![None; new.steps.len()];
     for stage in stage_order(new) {
         if !new.reachable[stage] {
             continue;
@@ -490,12 +517,14 @@ pub fn predict(sc: &Scenario) -> Vec<StepImpact> {
                     inputs.push(format!("{} changed", c.source));
                 } else {
                     let what = if c.source == "." {
-                        "the context".to_string()
+                        "in the context".to_string()
+                    } else if c.source.contains(['*', '?', '[']) {
+                        format!("matching {}", c.source)
                     } else {
-                        c.source.clone()
+                        format!("under {}/", c.source.trim_end_matches('/'))
                     };
                     inputs.push(format!(
-                        "{} changed {} in {what}: {}",
+                        "{} changed {} {what}: {}",
                         sel.len(),
                         if sel.len() == 1 { "file" } else { "files" },
                         list_paths(sel)
@@ -575,12 +604,14 @@ pub fn predict(sc: &Scenario) -> Vec<StepImpact> {
             {
                 verdict = Verdict::Uncertain;
             }
+            // Name the step where the re-run starts, not just the previous one.
             let parent_reason = step.parent.map(|p| {
-                let ps = &new.steps[p];
+                let root = roots[p].unwrap_or(p);
+                let rs = &new.steps[root];
                 format!(
                     "follows `{}` (line {}), which {}",
-                    ps.instruction,
-                    ps.line,
+                    shorten(&rs.instruction, 48),
+                    rs.line,
                     match parent.as_ref().map(|x| x.verdict) {
                         Some(Verdict::Rebuilt) => "re-runs",
                         _ => "may re-run",
@@ -620,6 +651,8 @@ pub fn predict(sc: &Scenario) -> Vec<StepImpact> {
                     .or_else(|| parent_reason.clone())
                     .unwrap_or_else(|| "no cache record matches".into()),
             };
+            let own_reason =
+                !inputs.is_empty() || !stage_uncertain.is_empty() || !external_uncertain.is_empty();
             let mut inputs_changed = inputs;
             inputs_changed.extend(stage_uncertain);
             inputs_changed.extend(external_uncertain);
@@ -634,6 +667,10 @@ pub fn predict(sc: &Scenario) -> Vec<StepImpact> {
             if verdict == Verdict::Cached {
                 inputs_changed.clear();
             }
+            roots[i] = match (verdict, own_reason, step.parent) {
+                (Verdict::Cached, _, _) | (_, true, _) | (_, _, None) => None,
+                (_, false, Some(p)) => Some(roots[p].unwrap_or(p)),
+            };
             out[i] = Some(StepImpact {
                 step: i,
                 verdict,

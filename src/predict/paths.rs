@@ -125,7 +125,8 @@ pub fn selects(input: &ContextInput, path: &str, exclude: Option<&IgnoreFile>) -
         return false;
     }
     let source = input.source.as_str();
-    if source == "." {
+    // `.` on either side: the whole context.
+    if source == "." || path == "." {
         return true;
     }
     if !has_wildcard(source) {
