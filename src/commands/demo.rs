@@ -114,8 +114,8 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         out,
         "  {} commits: the initial import, then {},\n    {}",
         generated.commits,
-        mix[..3].join(", "),
-        mix[3..].join(", ")
+        mix[..2].join(", "),
+        mix[2..].join(", ")
     )?;
     writeln!(
         out,

@@ -494,11 +494,12 @@ impl World {
         }
         m.push_str(")\n");
         let mut sum = String::new();
-        let mut rng = Rng::new(SEED ^ 0x5eed);
         for d in &self.deps {
             let (a, b, c) = d.version;
-            // Hashes depend on the module and version only.
-            for ch in format!("{}{a}{b}{c}", d.module).bytes() {
+            // Hashes depend on the module and version only, so a bump changes
+            // that module's two lines.
+            let mut rng = Rng::new(SEED ^ 0x5eed);
+            for ch in format!("{} v{a}.{b}.{c}", d.module).bytes() {
                 rng.0 = rng.0.wrapping_mul(31).wrapping_add(ch as u64);
             }
             sum.push_str(&format!(

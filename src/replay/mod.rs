@@ -311,6 +311,10 @@ pub fn replay(repo: &Repo, opts: &ReplayOptions) -> Result<Replay, ReplayError> 
                 }
                 (Some(bytes), old_build) => match model_of(bytes, t, args_at(t, &id)) {
                     Err(e) => {
+                        // The broken text stays current until a commit fixes it, so
+                        // later commits fail too, as CI would; the cache still holds
+                        // the last good build.
+                        st.dockerfile = new_bytes.clone();
                         cost.error = Some(e);
                         Vec::new()
                     }

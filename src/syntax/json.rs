@@ -230,7 +230,20 @@ impl Parser<'_> {
     /// A string token; invalid UTF-8 and lone surrogates decode to U+FFFD as in Go.
     fn string(&mut self) -> Option<Vec<u8>> {
         self.pos += 1; // opening quote
-        let mut out = Vec::new();
+        // Fast path: the plain run (no escape, control or non-ASCII byte) is
+        // copied at once; a string that is all plain ends right there.
+        let start = self.pos;
+        let plain = self.s[start..]
+            .iter()
+            .position(|&b| !matches!(b, 0x20..=0x7f) || b == b'"' || b == b'\\')
+            .map_or(self.s.len(), |i| start + i);
+        self.pos = plain;
+        if self.s.get(plain) == Some(&b'"') {
+            self.pos += 1;
+            return Some(self.s[start..plain].to_vec());
+        }
+        let mut out = Vec::with_capacity(plain - start + 16);
+        out.extend_from_slice(&self.s[start..plain]);
         loop {
             let b = *self.s.get(self.pos)?;
             match b {

@@ -49,6 +49,11 @@ pub fn split_command(line: &[u8], base: usize) -> Split {
 /// non-ASCII byte becomes the Latin-1 character of that value; the escape is
 /// always `\` here, whatever the file's escape directive says.
 fn extract_builder_flags(line: &[u8], base: usize) -> (usize, Vec<Word>) {
+    extract_builder_flags_with(line, base, true)
+}
+
+/// [`extract_builder_flags`]; `fast` allows the fast path (the tests compare both).
+fn extract_builder_flags_with(line: &[u8], base: usize, fast: bool) -> (usize, Vec<Word>) {
     #[derive(PartialEq)]
     enum Phase {
         Spaces,
@@ -74,6 +79,25 @@ fn extract_builder_flags(line: &[u8], base: usize) -> (usize, Vec<Word>) {
             }
             if ch != b'-' || pos + 1 == line.len() || line[pos + 1] != b'-' {
                 return (pos, words);
+            }
+            // Fast path: a flag without quotes, escapes or non-ASCII bytes is its
+            // own text, and the loop below would copy it byte for byte.
+            let end = line[pos..]
+                .iter()
+                .position(|&b| is_space_byte(b))
+                .map_or(line.len(), |i| pos + i);
+            let text = &line[pos..end];
+            if fast
+                && text
+                    .iter()
+                    .all(|&b| b.is_ascii() && !matches!(b, b'\'' | b'"' | b'\\'))
+            {
+                if text == b"--" {
+                    return (end, words);
+                }
+                words.push(Word::new(text, base + pos, end - pos));
+                pos = end;
+                continue;
             }
             phase = Phase::Word;
             word_start = pos;
@@ -250,12 +274,23 @@ pub fn health_config(rest: &[u8], base: usize) -> Result<Parsed, LineError> {
 /// `parseWords`: space-separated words, quotes kept, the escape token protecting
 /// the next character (not inside single quotes). Invalid UTF-8 becomes U+FFFD.
 pub fn parse_words(rest: &[u8], base: usize, escape: u8) -> Vec<Word> {
+    parse_words_with(rest, base, escape, true)
+}
+
+/// [`parse_words`]; `fast` allows the fast paths (the tests compare both: without
+/// them, this is the character-by-character loop of BuildKit).
+fn parse_words_with(rest: &[u8], base: usize, escape: u8, fast: bool) -> Vec<Word> {
     #[derive(PartialEq)]
     enum Phase {
         Spaces,
         Word,
         Quote,
     }
+    // Fast path: in valid UTF-8 that does not end with the escape token, every
+    // character read is kept as it is written, so a word's value is its own
+    // text: only the boundaries need finding, nothing is copied byte by byte.
+    let verbatim = fast && rest.last() != Some(&escape) && std::str::from_utf8(rest).is_ok();
+    let escape_byte = escape;
     let escape = char::from(escape);
     let mut words = Vec::new();
     let mut phase = Phase::Spaces;
@@ -266,7 +301,36 @@ pub fn parse_words(rest: &[u8], base: usize, escape: u8) -> Vec<Word> {
     let mut pos = 0;
     let mut ch = '\0';
     let mut width = 0;
+    // Appends a character read to the word's value (not needed when verbatim).
+    let keep = |word: &mut Vec<u8>, ch: char| {
+        if !verbatim {
+            push_rune(word, ch);
+        }
+    };
     while pos <= rest.len() {
+        if fast && phase != Phase::Spaces && pos < rest.len() {
+            // A run of ASCII characters the loop would only keep: white space,
+            // quotes and the escape token end it (non-ASCII takes the long way).
+            let quote_byte = quote as u8;
+            let run = rest[pos..]
+                .iter()
+                .position(|&b| {
+                    !b.is_ascii()
+                        || b == escape_byte
+                        || match phase {
+                            Phase::Word => is_space_byte(b) || b == b'\'' || b == b'"',
+                            _ => b == quote_byte,
+                        }
+                })
+                .unwrap_or(rest.len() - pos);
+            if run > 0 {
+                if !verbatim {
+                    word.extend_from_slice(&rest[pos..pos + run]);
+                }
+                pos += run;
+                continue;
+            }
+        }
         if pos != rest.len() {
             (ch, width) = decode_rune(&rest[pos..]);
         }
@@ -280,26 +344,28 @@ pub fn parse_words(rest: &[u8], base: usize, escape: u8) -> Vec<Word> {
             }
             phase = Phase::Word;
             word_start = pos;
-            if word.capacity() == 0 {
+            if !verbatim && word.capacity() == 0 {
                 word.reserve(64);
             }
         }
+        // A verbatim word holds every character read since word_start.
+        let value = if verbatim {
+            &rest[word_start..pos]
+        } else {
+            word.as_slice()
+        };
         if pos == rest.len() {
-            if blank_ok || !word.is_empty() {
-                words.push(Word::new(word, base + word_start, pos - word_start));
+            if blank_ok || !value.is_empty() {
+                words.push(Word::new(value, base + word_start, pos - word_start));
             }
             break;
         }
         if phase == Phase::Word {
             if is_space(ch) {
                 phase = Phase::Spaces;
-                if blank_ok || !word.is_empty() {
+                if blank_ok || !value.is_empty() {
                     // Copied out at its size; `word` stays as a scratch buffer.
-                    words.push(Word::new(
-                        word.as_slice(),
-                        base + word_start,
-                        pos - word_start,
-                    ));
+                    words.push(Word::new(value, base + word_start, pos - word_start));
                 }
                 word.clear();
                 blank_ok = false;
@@ -316,11 +382,11 @@ pub fn parse_words(rest: &[u8], base: usize, escape: u8) -> Vec<Word> {
                     pos += width;
                     continue;
                 }
-                push_rune(&mut word, ch);
+                keep(&mut word, ch);
                 pos += width;
                 (ch, width) = decode_rune(&rest[pos..]);
             }
-            push_rune(&mut word, ch);
+            keep(&mut word, ch);
             pos += width;
             continue;
         }
@@ -335,10 +401,10 @@ pub fn parse_words(rest: &[u8], base: usize, escape: u8) -> Vec<Word> {
                 continue;
             }
             pos += width;
-            push_rune(&mut word, ch);
+            keep(&mut word, ch);
             (ch, width) = decode_rune(&rest[pos..]);
         }
-        push_rune(&mut word, ch);
+        keep(&mut word, ch);
         pos += width;
     }
     words
@@ -451,6 +517,68 @@ mod tests {
     fn words_keep_quotes_and_escapes() {
         let w = parse_words(br#"a="b c" d\ e 'f\g'"#, 0, b'\\');
         assert_eq!(values(&w), vec![r#"a="b c""#, r"d\ e", r"'f\g'"]);
+    }
+
+    /// Strings over an alphabet of the characters the word splitters treat
+    /// specially, in every combination up to a length, plus a pseudo-random
+    /// sample of longer ones.
+    fn tricky_inputs() -> Vec<Vec<u8>> {
+        let alphabet: [&[u8]; 12] = [
+            b"a", b" ", b"\t", b"'", b"\"", b"\\", b"`", b"-", b"=", "\u{a0}".as_bytes(),
+            "\u{3000}é".as_bytes(), b"\xff",
+        ];
+        let mut out = vec![Vec::new()];
+        let mut frontier = vec![Vec::new()];
+        for _ in 0..4 {
+            let mut next = Vec::new();
+            for prefix in &frontier {
+                for piece in alphabet {
+                    let mut s: Vec<u8> = prefix.clone();
+                    s.extend_from_slice(piece);
+                    next.push(s);
+                }
+            }
+            out.extend(next.iter().cloned());
+            frontier = next;
+        }
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            let mut s = b"--".to_vec();
+            for _ in 0..(seed % 24) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                s.extend_from_slice(alphabet[(seed % alphabet.len() as u64) as usize]);
+            }
+            out.push(s);
+        }
+        out
+    }
+
+    #[test]
+    fn fast_paths_agree_with_the_byte_by_byte_loops() {
+        for input in tricky_inputs() {
+            for escape in [b'\\', b'`'] {
+                assert_eq!(
+                    parse_words_with(&input, 3, escape, true),
+                    parse_words_with(&input, 3, escape, false),
+                    "parse_words {:?}",
+                    String::from_utf8_lossy(&input)
+                );
+            }
+            let mut flags = b"--".to_vec();
+            flags.extend_from_slice(&input);
+            for line in [&input, &flags] {
+                let (fast_at, fast) = extract_builder_flags_with(line, 5, true);
+                let (slow_at, slow) = extract_builder_flags_with(line, 5, false);
+                assert_eq!(
+                    (fast_at, fast),
+                    (slow_at, slow),
+                    "flags {:?}",
+                    String::from_utf8_lossy(line)
+                );
+            }
+        }
     }
 
     #[test]
