@@ -265,7 +265,10 @@ fn a_dockerfile_that_does_not_parse_is_reported_for_its_commit() {
     // the fix are predicted again.
     assert_eq!(errors, vec![false, true, true, false, false], "{costs:?}");
     let err = stderr(&o);
-    assert!(err.contains("2 of 5 commits could not be predicted"), "{err}");
+    assert!(
+        err.contains("2 of 5 commits could not be predicted"),
+        "{err}"
+    );
     assert!(
         err.contains(&format!("{bad}: docker/app.Dockerfile")),
         "{err}"

@@ -524,8 +524,18 @@ mod tests {
     /// sample of longer ones.
     fn tricky_inputs() -> Vec<Vec<u8>> {
         let alphabet: [&[u8]; 12] = [
-            b"a", b" ", b"\t", b"'", b"\"", b"\\", b"`", b"-", b"=", "\u{a0}".as_bytes(),
-            "\u{3000}é".as_bytes(), b"\xff",
+            b"a",
+            b" ",
+            b"\t",
+            b"'",
+            b"\"",
+            b"\\",
+            b"`",
+            b"-",
+            b"=",
+            "\u{a0}".as_bytes(),
+            "\u{3000}é".as_bytes(),
+            b"\xff",
         ];
         let mut out = vec![Vec::new()];
         let mut frontier = vec![Vec::new()];
