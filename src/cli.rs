@@ -127,6 +127,56 @@ pub enum Command {
     /// the same on every run.
     #[command(after_help = "Examples:\n  hoist demo\n  hoist demo --dir /tmp/my-demo")]
     Demo(DemoArgs),
+
+    /// Check Dockerfiles against hoist's cache rules.
+    ///
+    /// Each rule reads the build model (which inputs key which step) and
+    /// reports layouts that make BuildKit re-run work it could reuse:
+    /// per-build args declared too early, dependency installs keyed on the
+    /// whole source, pinned downloads after the source copy, `go mod tidy`
+    /// without sources, swallowed failures, unpinned bases. `docs/rules.md`
+    /// describes every rule and its fix.
+    ///
+    /// PATH is a Dockerfile or a directory (its Dockerfiles are checked:
+    /// `Dockerfile`, `Dockerfile.*`, `*.Dockerfile`, `*/Dockerfile`). A
+    /// `hoist.toml` in the directory of the Dockerfile or above it, up to the
+    /// repository root, selects rules, sets severities and names volatile args.
+    /// `# hoist ignore=NAME` on the line before an instruction silences a rule
+    /// there.
+    ///
+    /// Exit status: 0 when nothing at or above the failing severity (`fail-on`
+    /// in hoist.toml, default warning) was found, 1 when something was, 2 on bad
+    /// usage or a file that cannot be read or parsed.
+    #[command(
+        after_help = "Examples:\n  hoist check\n  hoist check examples/go-service.Dockerfile\n  hoist check --format sarif . > hoist.sarif\n  hoist check --ignore unpinned-base-image --format github"
+    )]
+    Check(CheckArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Dockerfiles or directories (default: the current directory).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
+
+    /// Run only these rules (names or codes; comma-separated or repeated).
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    pub select: Vec<String>,
+
+    /// Do not run these rules (names or codes; comma-separated or repeated).
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    Text,
+    Json,
+    Sarif,
+    Github,
 }
 
 #[derive(Debug, clap::Args)]

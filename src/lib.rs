@@ -9,5 +9,6 @@ pub mod model;
 pub mod predict;
 pub mod replay;
 pub mod report;
+pub mod rules;
 pub mod syntax;
 pub mod timing;

@@ -10,6 +10,7 @@ use anyhow::Context;
 use crate::cli::{Cli, Command};
 use hoist::model::ignore::IgnoreFile;
 
+mod check;
 mod demo;
 mod git_inputs;
 mod impact;
@@ -28,6 +29,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Replay(args) => replay::run(args),
         Command::Timings(args) => timings::run(args),
         Command::Demo(args) => demo::run(args),
+        Command::Check(args) => check::run(args),
     }
 }
 

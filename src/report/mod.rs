@@ -1,5 +1,6 @@
 //! Every output format lives here; nothing else prints to stdout.
 
+pub mod check;
 pub mod diagnostic;
 pub mod html;
 pub mod impact;

@@ -1,0 +1,360 @@
+//! `hoist check`: run the cache rules on Dockerfiles and report the findings.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use crate::cli::{CheckArgs, CheckFormat};
+use hoist::history::Repo;
+use hoist::model::{self, BuildOptions, context};
+use hoist::predict::CacheMode;
+use hoist::replay::ArgValue;
+use hoist::replay::workflow;
+use hoist::report;
+use hoist::rules::{self, Churn, Config, Diagnostic, Facts};
+use hoist::syntax;
+
+/// Every Dockerfile directly in `dir` or one folder down.
+fn discover(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir)?.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let full = entry.path();
+        if full.is_dir() {
+            let inner = full.join("Dockerfile");
+            if inner.is_file() && context::is_dockerfile_name(&format!("{name}/Dockerfile")) {
+                found.push(inner);
+            }
+        } else if context::is_dockerfile_name(&name) {
+            found.push(full);
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// The directory holding `.git` at or above `dir`.
+fn repo_root(dir: &Path) -> Option<PathBuf> {
+    let abs = dir.canonicalize().ok()?;
+    abs.ancestors()
+        .find(|d| d.join(".git").exists())
+        .map(Path::to_path_buf)
+}
+
+/// The nearest `hoist.toml` at or above `dir`, up to the repository root.
+fn find_config(dir: &Path) -> Option<PathBuf> {
+    let abs = dir.canonicalize().ok()?;
+    for d in abs.ancestors() {
+        let p = d.join("hoist.toml");
+        if p.is_file() {
+            return Some(p);
+        }
+        if d.join(".git").exists() {
+            break;
+        }
+    }
+    None
+}
+
+/// What the repository's workflows say about one Dockerfile.
+fn workflow_facts(root: &Path, dockerfile: &Path) -> Facts {
+    let mut facts = Facts::default();
+    let Ok(abs) = dockerfile.canonicalize() else {
+        return facts;
+    };
+    let Ok(rel) = abs.strip_prefix(root) else {
+        return facts;
+    };
+    let rel = rel.to_string_lossy().replace('\\', "/");
+    let Ok(entries) = std::fs::read_dir(root.join(workflow::WORKFLOW_DIR)) else {
+        return facts;
+    };
+    let mut files: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+    files.sort();
+    for path in files {
+        let name = path.to_string_lossy().into_owned();
+        if !(name.ends_with(".yml") || name.ends_with(".yaml")) {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let shown = format!(
+            "{}/{}",
+            workflow::WORKFLOW_DIR,
+            path.file_name().unwrap_or_default().to_string_lossy()
+        );
+        let Ok(parsed) = workflow::parse_workflow(&shown, &text) else {
+            continue;
+        };
+        for t in parsed.targets {
+            if model::build::clean_path(&t.dockerfile) != rel {
+                continue;
+            }
+            for (k, v) in &t.build_args {
+                if matches!(v, ArgValue::PerCommit(_)) {
+                    facts.volatile_args.insert(k.clone());
+                }
+            }
+            if t.cache != CacheMode::Local && facts.ephemeral_ci.is_none() {
+                facts.ephemeral_ci = Some(t.source.clone());
+            }
+        }
+    }
+    facts
+}
+
+/// Commits of recent history to read for `context-churn`.
+const CHURN_COMMITS: usize = 200;
+
+/// What the last commits changed in the context of `dockerfile` (its directory),
+/// after its ignore file. `None` outside a repository or when history cannot be read.
+fn history_churn(root: &Path, dockerfile: &Path) -> Option<Churn> {
+    let abs = dockerfile.canonicalize().ok()?;
+    let context_dir = abs.parent()?;
+    let context_rel = context_dir
+        .strip_prefix(root)
+        .ok()?
+        .to_string_lossy()
+        .replace('\\', "/");
+    let name = abs.file_name()?.to_string_lossy().into_owned();
+    let own = context_dir.join(format!("{name}.dockerignore"));
+    let (ignore_path, ignore_file) = if own.is_file() {
+        (own, format!("{name}.dockerignore"))
+    } else {
+        (
+            context_dir.join(".dockerignore"),
+            ".dockerignore".to_string(),
+        )
+    };
+    let ignore = super::read_ignore(&ignore_path).ok().flatten();
+    let repo = Repo::open(root).ok()?;
+    let head = repo.resolve("HEAD").ok()?;
+    let walk = repo
+        .first_parent_walk(head, None, Some(CHURN_COMMITS))
+        .ok()?;
+    let prefix = if context_rel.is_empty() {
+        String::new()
+    } else {
+        format!("{context_rel}/")
+    };
+    let mut churn = Churn {
+        ignore_file,
+        ..Churn::default()
+    };
+    for c in walk {
+        let Some(parent) = c.parent else { continue };
+        let Ok(changes) = repo.diff(parent, c.id) else {
+            continue;
+        };
+        let visible: Vec<String> = changes
+            .iter()
+            .filter_map(|ch| ch.path.strip_prefix(&prefix).map(str::to_string))
+            .filter(|p| !ignore.as_ref().is_some_and(|i| i.is_excluded(p)))
+            .collect();
+        if visible.is_empty() {
+            continue;
+        }
+        churn.commits += 1;
+        if visible.iter().all(|p| docs_ci_or_tests(p)) {
+            churn.docs_only.push(visible);
+        }
+    }
+    Some(churn)
+}
+
+/// Paths no image needs: documentation, CI configuration, tests.
+fn docs_ci_or_tests(path: &str) -> bool {
+    hoist::replay::classify::is_docs_or_ci(path)
+        || path.starts_with("tests/")
+        || path.starts_with("test/")
+        || path.contains("/testdata/")
+        || path.ends_with("_test.go")
+}
+
+/// Measured seconds per step from the repository's timings store, if any.
+fn measured(dockerfile: &Path) -> std::collections::BTreeMap<(String, String), f64> {
+    let Ok(loc) = hoist::timing::store::locate(dockerfile) else {
+        return Default::default();
+    };
+    match hoist::timing::store::Store::load(&loc.store) {
+        Ok(store) => store.step_seconds(&loc.dockerfile),
+        Err(_) => Default::default(),
+    }
+}
+
+fn usage(message: impl std::fmt::Display) -> anyhow::Result<ExitCode> {
+    eprintln!("error: {message}");
+    Ok(ExitCode::from(2))
+}
+
+pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
+    for name in args.select.iter().chain(&args.ignore) {
+        if name != "all" && rules::find(name).is_none() {
+            let names: Vec<&str> = rules::RULES.iter().map(|r| r.name).collect();
+            return usage(format!(
+                "unknown rule {name:?}; the rules are: {}",
+                names.join(", ")
+            ));
+        }
+    }
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    let mut files = Vec::new();
+    for p in &paths {
+        if p.is_dir() {
+            match discover(p) {
+                Ok(found) if found.is_empty() => {
+                    return usage(format!(
+                        "no Dockerfile in {} (looked for Dockerfile, Dockerfile.*, *.Dockerfile, */Dockerfile)",
+                        p.display()
+                    ));
+                }
+                Ok(found) => files.extend(found),
+                Err(e) => return usage(format!("cannot list {}: {e}", p.display())),
+            }
+        } else {
+            files.push(p.clone());
+        }
+    }
+    let color = std::io::stdout().is_terminal();
+    let err_color = std::io::stderr().is_terminal();
+    let mut input_error = false;
+    let mut diags: Vec<Diagnostic> = Vec::new();
+    let mut sources: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let mut configs: BTreeMap<Option<PathBuf>, Config> = BTreeMap::new();
+    let mut failed = false;
+    for path in &files {
+        let shown = path.display().to_string();
+        let shown = shown.strip_prefix("./").unwrap_or(&shown).to_string();
+        let source = match std::fs::read(path) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: cannot read {shown}: {e}");
+                input_error = true;
+                continue;
+            }
+        };
+        let file = match syntax::parse(&source) {
+            Ok(f) => f,
+            Err(err) => {
+                eprintln!(
+                    "{}",
+                    report::diagnostic::render(&shown, &source, &err, err_color)
+                );
+                input_error = true;
+                continue;
+            }
+        };
+        let typed = match syntax::typed::typed(&file) {
+            Ok(t) => t,
+            Err(err) => {
+                eprintln!(
+                    "{}",
+                    report::diagnostic::render(&shown, &source, &err, err_color)
+                );
+                input_error = true;
+                continue;
+            }
+        };
+        let build = match model::build(&file, &BuildOptions::default()) {
+            Ok(b) => b,
+            Err(model::ModelError::Syntax(err)) => {
+                eprintln!(
+                    "{}",
+                    report::diagnostic::render(&shown, &source, &err, err_color)
+                );
+                input_error = true;
+                continue;
+            }
+            Err(e) => {
+                eprintln!("{shown}: error: {e}");
+                input_error = true;
+                continue;
+            }
+        };
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let config_path = find_config(dir);
+        let config = match configs.get(&config_path) {
+            Some(c) => c.clone(),
+            None => {
+                let c = match &config_path {
+                    None => Config::default(),
+                    Some(p) => {
+                        let text = std::fs::read_to_string(p).unwrap_or_default();
+                        match Config::parse(&text) {
+                            Ok(c) => c,
+                            Err(e) => {
+                                eprintln!("{}:{}: error: {}", p.display(), e.line, e.message);
+                                return Ok(ExitCode::from(2));
+                            }
+                        }
+                    }
+                };
+                configs.insert(config_path.clone(), c.clone());
+                c
+            }
+        };
+        let mut config = config;
+        if !args.select.is_empty() {
+            config.select = args.select.clone();
+        }
+        config.ignore.extend(args.ignore.iter().cloned());
+        let facts = match repo_root(dir) {
+            Some(root) => {
+                let mut f = workflow_facts(&root, path);
+                if config.enabled(&hoist::rules::context_churn::RULE) {
+                    f.churn = history_churn(&root, path);
+                }
+                if config.enabled(&hoist::rules::low_value_layer::RULE) {
+                    f.step_seconds = measured(path);
+                }
+                f
+            }
+            None => Facts::default(),
+        };
+        let input = rules::Input {
+            path: &shown,
+            file: &file,
+            typed: &typed,
+            build: &build,
+            facts: &facts,
+            config: &config,
+        };
+        let found = rules::check(&input);
+        failed |= found.iter().any(|d| d.severity >= config.fail_on);
+        diags.extend(found);
+        sources.insert(shown, source);
+    }
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match args.format {
+        CheckFormat::Text => {
+            let lookup = |f: &str| sources.get(f).cloned();
+            write!(out, "{}", report::check::text(&diags, &lookup, color))?;
+        }
+        CheckFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &report::check::json(&diags))?;
+            writeln!(out)?;
+        }
+        CheckFormat::Sarif => {
+            serde_json::to_writer_pretty(&mut out, &report::check::sarif(&diags))?;
+            writeln!(out)?;
+        }
+        CheckFormat::Github => write!(out, "{}", report::check::github(&diags))?,
+    }
+    Ok(if input_error {
+        ExitCode::from(2)
+    } else if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,151 @@
+//! `dependency-install-after-source-copy` (HC002).
+
+use crate::syntax::typed::Command;
+
+use super::classify::{self, Brings};
+use super::{Applicability, Edit, Finding, Fix, Input, Rule, Severity, prior_steps, run_command};
+
+/// ## What it does
+/// Finds a dependency install (`go mod download`, `npm ci`, `yarn install`,
+/// `pnpm install`, `pip install -r`, `uv sync`, `poetry install`,
+/// `bundle install`, `composer install`, `mvn dependency:go-offline`,
+/// `dotnet restore`, `cargo build`/`cargo fetch`) that runs after the whole
+/// source tree was copied, with no earlier manifest-only `COPY` and no bind
+/// mount of the manifests.
+///
+/// ## Why is this bad?
+/// A `RUN` after `COPY . .` is keyed on every file of the context: any edit,
+/// even to a README, re-downloads and re-installs every dependency. Keyed on
+/// the manifests alone, the install re-runs only when dependencies change.
+///
+/// ## Example
+/// ```dockerfile
+/// COPY . .
+/// RUN npm ci
+/// RUN npm run build
+/// ```
+///
+/// ## Use instead
+/// ```dockerfile
+/// COPY package.json package-lock.json ./
+/// RUN npm ci
+/// COPY . .
+/// RUN npm run build
+/// ```
+///
+/// ## Fix safety
+/// Display only: the fix copies the ecosystem's usual manifests
+/// (`go.mod go.sum`, `package.json package-lock.json`, ...) before the source
+/// copy and moves the install between them. Whether those are all the files
+/// the install reads (workspaces, local path dependencies, `.npmrc`) only the
+/// project knows, and `cargo build` needs its sources to build at all (use
+/// `cargo fetch`, or `cargo chef`).
+pub const RULE: Rule = Rule {
+    name: "dependency-install-after-source-copy",
+    code: "HC002",
+    severity: Severity::Warning,
+    summary: "A dependency install runs after the whole source is copied",
+    source: include_str!("dependency_install_after_source_copy.rs"),
+    check,
+};
+
+fn check(input: &Input) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for entries in input.stages() {
+        for e in &entries {
+            let Some(s) = e.step else { continue };
+            let step = &input.build.steps[s];
+            let Some(cmd) = run_command(step) else {
+                continue;
+            };
+            let Some((eco, written)) = classify::dependency_install(&cmd) else {
+                continue;
+            };
+            if classify::binds_context(step) {
+                continue;
+            }
+            let prior = prior_steps(input.build, s);
+            let brought: Vec<Brings> = prior
+                .iter()
+                .map(|&p| classify::brings(&input.build.steps[p]))
+                .collect();
+            if brought.contains(&Brings::Manifests) {
+                continue;
+            }
+            // The earliest source copy of the chain.
+            let Some(&copy) = prior
+                .iter()
+                .zip(&brought)
+                .filter(|(_, b)| **b == Brings::Source)
+                .map(|(p, _)| p)
+                .next_back()
+            else {
+                continue;
+            };
+            let copy_step = &input.build.steps[copy];
+            let message = format!(
+                "`{written}` runs after `{}` (line {}): every change to any file of the context re-installs all dependencies",
+                copy_step.instruction, copy_step.line
+            );
+            let help = format!(
+                "copy the manifests first ({}), run `{written}`, then copy the rest",
+                eco.manifests.join(" ")
+            );
+            // A fix when the source copy is in this stage.
+            let fix = entries
+                .iter()
+                .find(|x| x.step == Some(copy))
+                .and_then(|x| match &x.typed.command {
+                    // Only a RUN that installs and nothing else can move whole.
+                    Command::Copy(c)
+                        if eco.name != "cargo" && super::simple_commands(&cmd).len() == 1 =>
+                    {
+                        Some((x.typed.node, c.dest.clone()))
+                    }
+                    _ => None,
+                })
+                .map(|(copy_node, dest)| {
+                    let at = input.block_span(copy_node).start;
+                    let run_block = input.block_span(e.typed.node);
+                    let run_text = String::from_utf8_lossy(input.file.text(run_block)).into_owned();
+                    let dest = if dest.ends_with('/') || eco.manifests.len() == 1 && dest == "." {
+                        dest
+                    } else if dest == "." {
+                        "./".to_string()
+                    } else {
+                        format!("{dest}/")
+                    };
+                    Fix {
+                        applicability: Applicability::DisplayOnly,
+                        message: format!(
+                            "copy {} before line {} and run `{written}` there",
+                            eco.manifests.join(" "),
+                            copy_step.line
+                        ),
+                        edits: vec![
+                            Edit {
+                                start: at,
+                                end: at,
+                                content: format!(
+                                    "COPY {} {dest}\n{run_text}",
+                                    eco.manifests.join(" ")
+                                ),
+                            },
+                            Edit {
+                                start: run_block.start,
+                                end: run_block.end,
+                                content: String::new(),
+                            },
+                        ],
+                    }
+                });
+            out.push(Finding {
+                span: input.head_span(e.typed.node),
+                message,
+                help: Some(help),
+                fix,
+            });
+        }
+    }
+    out
+}

@@ -1,0 +1,172 @@
+//! `independent-step-after-source-copy` (HC003).
+
+use crate::syntax::typed::Command;
+
+use super::classify::{self, Brings};
+use super::{
+    Applicability, Edit, Entry, Finding, Fix, Input, Rule, Severity, keyed_on_arg, references,
+    run_command,
+};
+
+/// ## What it does
+/// Finds a `RUN` that depends on nothing the source tree holds — it downloads
+/// or installs things named in its command and in build args (`curl`/`wget`
+/// of a pinned version, `apt-get install`, `apk add`, `go install pkg@v1`) —
+/// placed after a `COPY` of the source tree.
+///
+/// ## Why is this bad?
+/// BuildKit keys every step on its parent layer. After `COPY . .`, the parent
+/// changes with every commit, so the download re-runs on every build although
+/// its own inputs (the URL, the version arg) did not change.
+///
+/// ## Example
+/// ```dockerfile
+/// COPY . .
+/// ARG DUCKDB_VERSION=v1.1.3
+/// RUN curl -fsSLO "https://extensions.duckdb.org/${DUCKDB_VERSION}/json.gz"
+/// ```
+///
+/// ## Use instead
+/// ```dockerfile
+/// ARG DUCKDB_VERSION=v1.1.3
+/// RUN curl -fsSLO "https://extensions.duckdb.org/${DUCKDB_VERSION}/json.gz"
+/// COPY . .
+/// ```
+///
+/// ## Fix safety
+/// Unsafe: the fix moves the step, with the `ARG`s it uses that are declared
+/// after the copy, above the first `COPY` from the context of the stage. The
+/// image is the same unless a crossed step writes what the moved step reads or
+/// overwrites what it writes (the same destination directory), which the rule
+/// does not prove; review the diff.
+pub const RULE: Rule = Rule {
+    name: "independent-step-after-source-copy",
+    code: "HC003",
+    severity: Severity::Warning,
+    summary: "A step that only downloads pinned things runs after the source copy",
+    source: include_str!("independent_step_after_source_copy.rs"),
+    check,
+};
+
+/// A RUN that only fetches, keyed on nothing volatile: the fetch commands.
+pub fn independent(input: &Input, e: &Entry, stage: &[Entry]) -> Option<Vec<String>> {
+    let step = &input.build.steps[e.step?];
+    let cmd = run_command(step)?;
+    if !step.context.is_empty() || !step.stages.is_empty() {
+        return None;
+    }
+    // Keyed on a per-build arg it uses: moving it saves nothing.
+    for x in stage {
+        if let Command::Arg(decls) = &x.typed.command {
+            for d in decls {
+                if input.is_volatile(&d.name)
+                    && (d.default.is_none() || keyed_on_arg(step, &d.name, x.typed.node.start_line))
+                    && references(&cmd, &d.name)
+                {
+                    return None;
+                }
+            }
+        }
+    }
+    classify::independent_fetch(&cmd)
+}
+
+fn check(input: &Input) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for entries in input.stages() {
+        // Index of the first context copy, and of the first source copy, of the stage.
+        let brings = |x: &Entry| {
+            x.step
+                .map_or(Brings::Nothing, |s| classify::brings(&input.build.steps[s]))
+        };
+        let Some(first_source) = entries.iter().position(|x| brings(x) == Brings::Source) else {
+            continue;
+        };
+        let first_copy = entries
+            .iter()
+            .position(|x| brings(x) != Brings::Nothing)
+            .unwrap_or(first_source);
+        for (i, e) in entries.iter().enumerate().skip(first_source + 1) {
+            let Some(fetches) = independent(input, e, &entries) else {
+                continue;
+            };
+            let copy_node = entries[first_source].typed.node;
+            let step = &input.build.steps[e.step.unwrap_or_default()];
+            let cmd = run_command(step).unwrap_or_default();
+            let message = format!(
+                "`{}` depends only on its command and build args, but runs after `{}` (line {}): it re-runs on every change to the context",
+                shorten(&fetches[0]),
+                input.build.steps[entries[first_source].step.unwrap_or_default()].instruction,
+                copy_node.start_line
+            );
+            // The ARGs it uses that are declared between the copy and it move with it.
+            let mut moved_args = Vec::new();
+            for x in &entries[first_copy..i] {
+                if let Command::Arg(decls) = &x.typed.command
+                    && decls.iter().any(|d| references(&cmd, &d.name))
+                {
+                    moved_args.push(x.typed.node);
+                }
+            }
+            let target = input.block_span(entries[first_copy].typed.node).start;
+            let mut content = String::new();
+            let mut edits = Vec::new();
+            for a in &moved_args {
+                let b = input.block_span(a);
+                content.push_str(&String::from_utf8_lossy(input.file.text(b)));
+                edits.push(Edit {
+                    start: b.start,
+                    end: b.end,
+                    content: String::new(),
+                });
+            }
+            let run_block = input.block_span(e.typed.node);
+            content.push_str(&String::from_utf8_lossy(input.file.text(run_block)));
+            edits.push(Edit {
+                start: run_block.start,
+                end: run_block.end,
+                content: String::new(),
+            });
+            edits.push(Edit {
+                start: target,
+                end: target,
+                content,
+            });
+            let arg_names: Vec<String> = moved_args
+                .iter()
+                .map(|a| String::from_utf8_lossy(&a.logical).trim().to_string())
+                .collect();
+            let what = if arg_names.is_empty() {
+                String::new()
+            } else {
+                format!(" with {}", arg_names.join(", "))
+            };
+            out.push(Finding {
+                span: input.head_span(e.typed.node),
+                message,
+                help: Some(format!(
+                    "move it{what} above line {}, before the context is copied",
+                    entries[first_copy].typed.node.start_line
+                )),
+                fix: Some(Fix {
+                    applicability: Applicability::Unsafe,
+                    message: format!(
+                        "move line {}{what} above line {}",
+                        e.typed.node.start_line, entries[first_copy].typed.node.start_line
+                    ),
+                    edits,
+                }),
+            });
+        }
+    }
+    out
+}
+
+/// A command cut to a readable length for a message.
+pub fn shorten(s: &str) -> String {
+    if s.chars().count() > 60 {
+        format!("{}…", s.chars().take(59).collect::<String>())
+    } else {
+        s.to_string()
+    }
+}
