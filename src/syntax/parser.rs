@@ -273,7 +273,6 @@ impl<'a> Parser<'a> {
     fn run(mut self) -> Result<Dockerfile, SyntaxError> {
         while let Some(span) = self.lines.next_line() {
             let first = self.line_no == 0;
-            let comment = self.is_comment(span);
             let (kept, is_directive) = self.process_line(span, true, first)?;
             self.line_no += 1;
             let start_line = self.line_no;
@@ -282,7 +281,7 @@ impl<'a> Parser<'a> {
             if !continues && kept_len == 0 {
                 let kind = if is_directive {
                     TriviaKind::Directive
-                } else if comment {
+                } else if self.is_comment(span) {
                     TriviaKind::Comment
                 } else {
                     TriviaKind::Blank
@@ -406,7 +405,7 @@ impl<'a> Parser<'a> {
         ins.logical = logical;
         ins.map = map;
 
-        if ins.logical.windows(2).any(|w| w == b"<<") && can_contain_heredoc(&ins) {
+        if can_contain_heredoc(&ins) && has_heredoc_operator(&ins.logical) {
             let markers = heredoc::markers(&ins.logical).map_err(|message| {
                 self.error_at(
                     kept.start,
@@ -495,6 +494,18 @@ fn help_for(message: &str) -> Option<String> {
 /// The end of a span without its trailing newline (for underlining).
 fn trimmed_end(src: &[u8], span: Span) -> usize {
     span.start + trim_newline_len(&src[span.range()])
+}
+
+/// Whether `<<` occurs in `line` (a quick test before looking for markers).
+fn has_heredoc_operator(line: &[u8]) -> bool {
+    let mut rest = line;
+    while let Some(i) = rest.iter().position(|&b| b == b'<') {
+        if rest.get(i + 1) == Some(&b'<') {
+            return true;
+        }
+        rest = &rest[i + 1..];
+    }
+    false
 }
 
 /// `canContainHeredoc`: RUN/COPY/ADD in shell form, also as an ONBUILD trigger.
