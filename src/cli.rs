@@ -151,6 +151,57 @@ pub enum Command {
         after_help = "Examples:\n  hoist check\n  hoist check examples/go-service.Dockerfile\n  hoist check --format sarif . > hoist.sarif\n  hoist check --ignore unpinned-base-image --format github"
     )]
     Check(CheckArgs),
+
+    /// Apply the fixes of hoist's cache rules to Dockerfiles.
+    ///
+    /// Runs the rules as `hoist check` does and applies their fixes as
+    /// byte-span edits: comments move with the instruction they describe, and
+    /// every other byte stays as it is. After each round of fixes the file is
+    /// parsed, typed and checked again, until no applicable fix remains (at
+    /// most 10 rounds); running `hoist fix` on its own output changes nothing.
+    /// A fix whose result does not parse is refused and nothing is written.
+    ///
+    /// Only `safe` fixes (the image is the same) are applied unless
+    /// `--unsafe` is given; `display-only` suggestions are never applied.
+    ///
+    /// Without `--write`, prints a unified diff of what would change
+    /// (`--diff`, the default). With `--write`, replaces each changed file
+    /// atomically and prints one line per file.
+    ///
+    /// Exit status: with `--diff`, 0 when nothing would change and 1 when
+    /// something would; with `--write`, 0; 2 on bad usage, a file that cannot
+    /// be read or parsed, or a fix refused.
+    #[command(
+        after_help = "Examples:\n  hoist fix\n  hoist fix --unsafe examples/go-service.Dockerfile\n  hoist fix --write Dockerfile\n  hoist fix --select volatile-arg-too-early --write ."
+    )]
+    Fix(FixArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct FixArgs {
+    /// Dockerfiles or directories (default: the current directory).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Print a unified diff of what would change, write nothing (the default).
+    #[arg(long, conflicts_with = "write")]
+    pub diff: bool,
+
+    /// Write the fixed files (atomically; unchanged files are not touched).
+    #[arg(long)]
+    pub write: bool,
+
+    /// Apply unsafe fixes too: they may change what the image holds; review them.
+    #[arg(long = "unsafe")]
+    pub unsafe_fixes: bool,
+
+    /// Apply only the fixes of these rules (names or codes; comma-separated or repeated).
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    pub select: Vec<String>,
+
+    /// Do not apply the fixes of these rules (names or codes; comma-separated or repeated).
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    pub ignore: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]

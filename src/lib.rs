@@ -4,6 +4,7 @@
 //! parser) → `model` (stages, steps, cache inputs) → `report` (every output format).
 
 pub mod engine;
+pub mod fix;
 pub mod history;
 pub mod model;
 pub mod predict;

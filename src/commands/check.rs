@@ -16,7 +16,7 @@ use hoist::rules::{self, Churn, Config, Diagnostic, Facts};
 use hoist::syntax;
 
 /// Every Dockerfile directly in `dir` or one folder down.
-fn discover(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+pub(super) fn discover(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir(dir)?.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
@@ -35,7 +35,7 @@ fn discover(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 }
 
 /// The directory holding `.git` at or above `dir`.
-fn repo_root(dir: &Path) -> Option<PathBuf> {
+pub(super) fn repo_root(dir: &Path) -> Option<PathBuf> {
     let abs = dir.canonicalize().ok()?;
     abs.ancestors()
         .find(|d| d.join(".git").exists())
@@ -43,7 +43,7 @@ fn repo_root(dir: &Path) -> Option<PathBuf> {
 }
 
 /// The nearest `hoist.toml` at or above `dir`, up to the repository root.
-fn find_config(dir: &Path) -> Option<PathBuf> {
+pub(super) fn find_config(dir: &Path) -> Option<PathBuf> {
     let abs = dir.canonicalize().ok()?;
     for d in abs.ancestors() {
         let p = d.join("hoist.toml");
@@ -58,7 +58,7 @@ fn find_config(dir: &Path) -> Option<PathBuf> {
 }
 
 /// What the repository's workflows say about one Dockerfile.
-fn workflow_facts(root: &Path, dockerfile: &Path) -> Facts {
+pub(super) fn workflow_facts(root: &Path, dockerfile: &Path) -> Facts {
     let mut facts = Facts::default();
     let Ok(abs) = dockerfile.canonicalize() else {
         return facts;
@@ -184,7 +184,7 @@ fn measured(dockerfile: &Path) -> std::collections::BTreeMap<(String, String), f
     }
 }
 
-fn usage(message: impl std::fmt::Display) -> anyhow::Result<ExitCode> {
+pub(super) fn usage(message: impl std::fmt::Display) -> anyhow::Result<ExitCode> {
     eprintln!("error: {message}");
     Ok(ExitCode::from(2))
 }

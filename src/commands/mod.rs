@@ -12,6 +12,7 @@ use hoist::model::ignore::IgnoreFile;
 
 mod check;
 mod demo;
+mod fix;
 mod git_inputs;
 mod impact;
 mod measure;
@@ -30,6 +31,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Timings(args) => timings::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Check(args) => check::run(args),
+        Command::Fix(args) => fix::run(args),
     }
 }
 

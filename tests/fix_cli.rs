@@ -1,0 +1,449 @@
+//! `hoist fix`: every fix of every rule, applied on the rule's fixtures, is
+//! idempotent, leaves the bytes outside its edits as they were, and silences
+//! the rule; `display-only` fixes are never applied and `unsafe` ones only
+//! with `--unsafe`; the CLI's diff, `--write` and exit codes; the story's
+//! Dockerfile.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, SystemTime};
+
+use hoist::fix::{self, Options};
+use hoist::rules::{self, Applicability, Config, Diagnostic, Edit, Facts};
+
+fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules")
+}
+
+fn story() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/go-service.Dockerfile")
+}
+
+fn only(rule: &str) -> Config {
+    Config {
+        select: vec![rule.to_string()],
+        ..Config::default()
+    }
+}
+
+const SAFE: Options = Options {
+    unsafe_fixes: false,
+};
+const UNSAFE: Options = Options { unsafe_fixes: true };
+
+/// Every fixture of every rule: (rule, path, bytes).
+fn fixtures() -> Vec<(String, PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    for rule in rules::RULES {
+        let dir = fixtures_dir().join(rule.name);
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        paths.sort();
+        for p in paths {
+            let bytes = fs::read(&p).unwrap();
+            out.push((rule.name.to_string(), p, bytes));
+        }
+    }
+    out
+}
+
+/// Asserts that `out` is `source` with `edits` applied and every byte between
+/// the edits unchanged: walks the gaps and compares them in place.
+fn assert_outside_unchanged(source: &[u8], out: &[u8], edits: &[Edit], what: &str) {
+    let mut sorted: Vec<&Edit> = edits.iter().collect();
+    sorted.sort_by_key(|e| (e.start, e.end));
+    let (mut at_src, mut at_out) = (0usize, 0usize);
+    for e in sorted {
+        let gap = &source[at_src..e.start];
+        assert_eq!(
+            &out[at_out..at_out + gap.len()],
+            gap,
+            "{what}: bytes {at_src}..{} changed",
+            e.start
+        );
+        at_out += gap.len();
+        assert_eq!(
+            &out[at_out..at_out + e.content.len()],
+            e.content.as_bytes(),
+            "{what}: the edit at {} is not what the fix says",
+            e.start
+        );
+        at_out += e.content.len();
+        at_src = e.end;
+    }
+    assert_eq!(
+        &out[at_out..],
+        &source[at_src..],
+        "{what}: the suffix changed"
+    );
+    // Prefix and suffix around all edits, directly.
+    let first = edits.iter().map(|e| e.start).min().unwrap();
+    let last = edits.iter().map(|e| e.end).max().unwrap();
+    assert_eq!(&out[..first], &source[..first], "{what}: prefix");
+    let tail = source.len() - last;
+    assert_eq!(&out[out.len() - tail..], &source[last..], "{what}: suffix");
+}
+
+fn sorted_lines(b: &[u8]) -> Vec<String> {
+    let mut v: Vec<String> = String::from_utf8_lossy(b)
+        .lines()
+        .map(|l| l.to_string())
+        .collect();
+    v.sort();
+    v
+}
+
+fn fixable<'d>(diags: &'d [Diagnostic], rule: &str, opts: &Options) -> Vec<&'d Diagnostic> {
+    diags
+        .iter()
+        .filter(|d| d.rule == rule && d.fix.as_ref().is_some_and(|f| opts.allows(f)))
+        .collect()
+}
+
+#[test]
+fn every_fix_on_its_fixtures_is_exact_idempotent_and_silences_the_rule() {
+    let facts = Facts::default();
+    let mut covered: Vec<String> = Vec::new();
+    for (rule, path, source) in fixtures() {
+        let shown = path.display().to_string();
+        let config = only(&rule);
+        let diags = fix::check(&shown, &source, &facts, &config).expect("fixture checks");
+        let fixes = fixable(&diags, &rule, &UNSAFE);
+        if fixes.is_empty() {
+            continue;
+        }
+        covered.push(rule.clone());
+        // Each fix alone: exact edits, the rest byte for byte.
+        for d in &fixes {
+            let f = d.fix.as_ref().unwrap();
+            let out = fix::apply_edits(&source, &f.edits).expect("edits are valid");
+            assert_outside_unchanged(&source, &out, &f.edits, &format!("{shown}: {}", f.message));
+            hoist::syntax::parse(&out).expect("a single fix leaves a file that parses");
+            // A move keeps every line: comments travel, nothing is lost.
+            if f.message.starts_with("move") {
+                assert_eq!(
+                    sorted_lines(&out),
+                    sorted_lines(&source),
+                    "{shown}: {} lost or added lines",
+                    f.message
+                );
+            }
+        }
+        // All of them, in rounds.
+        let once = fix::fix_source(&shown, &source, &facts, &config, &UNSAFE).unwrap();
+        assert!(once.converged, "{shown}: did not converge");
+        assert!(once.changed(&source), "{shown}: nothing applied");
+        assert!(!once.applied.is_empty());
+        assert!(
+            fixable(&once.remaining, &rule, &UNSAFE).is_empty(),
+            "{shown}: {rule} still offers a fix after fixing: {:?}",
+            once.remaining
+        );
+        assert!(
+            once.remaining.iter().filter(|d| d.rule == rule).count()
+                < diags.iter().filter(|d| d.rule == rule).count(),
+            "{shown}: {rule} fires as often after the fix"
+        );
+        // Idempotent: fixing the fixed file changes nothing.
+        let twice = fix::fix_source(&shown, &once.source, &facts, &config, &UNSAFE).unwrap();
+        assert_eq!(twice.source, once.source, "{shown}: fix twice != fix once");
+        assert!(twice.applied.is_empty(), "{shown}: {:?}", twice.applied);
+        // And with every rule enabled, too.
+        let all = Config::default();
+        let a = fix::fix_source(&shown, &source, &facts, &all, &UNSAFE).unwrap();
+        let b = fix::fix_source(&shown, &a.source, &facts, &all, &UNSAFE).unwrap();
+        assert_eq!(
+            a.source, b.source,
+            "{shown}: all rules: fix twice != fix once"
+        );
+    }
+    covered.dedup();
+    for rule in [
+        "volatile-arg-too-early",
+        "independent-step-after-source-copy",
+        "swallowed-failure",
+    ] {
+        assert!(
+            covered.iter().any(|c| c == rule),
+            "no fixture exercises the fix of {rule}"
+        );
+    }
+}
+
+#[test]
+fn the_fixes_that_fire_are_the_ones_expected() {
+    let facts = Facts::default();
+    let expect = [
+        (
+            "volatile-arg-too-early/bad-before-download.Dockerfile",
+            Applicability::Safe,
+        ),
+        (
+            "independent-step-after-source-copy/bad-curl.Dockerfile",
+            Applicability::Unsafe,
+        ),
+        (
+            "swallowed-failure/bad-prewarm.Dockerfile",
+            Applicability::Unsafe,
+        ),
+        (
+            "dependency-install-after-source-copy/bad-npm.Dockerfile",
+            Applicability::DisplayOnly,
+        ),
+    ];
+    for (rel, applicability) in expect {
+        let rule = rel.split('/').next().unwrap();
+        let path = fixtures_dir().join(rel);
+        let source = fs::read(&path).unwrap();
+        let config = only(rule);
+        let diags = fix::check(rel, &source, &facts, &config).unwrap();
+        assert!(
+            diags.iter().any(|d| d
+                .fix
+                .as_ref()
+                .is_some_and(|f| f.applicability == applicability)),
+            "{rel}: no {applicability:?} fix"
+        );
+        let safe = fix::fix_source(rel, &source, &facts, &config, &SAFE).unwrap();
+        let unsafe_ = fix::fix_source(rel, &source, &facts, &config, &UNSAFE).unwrap();
+        match applicability {
+            Applicability::Safe => {
+                assert!(safe.changed(&source), "{rel}: safe fix not applied");
+                assert_eq!(safe.source, unsafe_.source);
+            }
+            Applicability::Unsafe => {
+                assert!(
+                    !safe.changed(&source),
+                    "{rel}: unsafe fix applied without --unsafe"
+                );
+                assert!(
+                    unsafe_.changed(&source),
+                    "{rel}: unsafe fix not applied with --unsafe"
+                );
+            }
+            Applicability::DisplayOnly => {
+                assert!(!safe.changed(&source), "{rel}: display-only fix applied");
+                assert!(!unsafe_.changed(&source), "{rel}: display-only fix applied");
+            }
+        }
+    }
+}
+
+#[test]
+fn comments_travel_with_the_moved_instruction() {
+    let source = b"FROM alpine:3.20\nWORKDIR /src\nCOPY . .\n# Fetch the pinned tool.\n# (two comment lines)\nRUN apk add --no-cache curl\n\n# Build it.\nRUN make\n";
+    let facts = Facts::default();
+    let config = only("independent-step-after-source-copy");
+    let out = fix::fix_source("Dockerfile", source, &facts, &config, &UNSAFE).unwrap();
+    let text = String::from_utf8(out.source).unwrap();
+    assert_eq!(
+        text,
+        "FROM alpine:3.20\nWORKDIR /src\n# Fetch the pinned tool.\n# (two comment lines)\nRUN apk add --no-cache curl\nCOPY . .\n\n# Build it.\nRUN make\n"
+    );
+    let source = b"FROM alpine:3.20\n# The commit, for the binary.\nARG COMMIT\nRUN apk add --no-cache curl\nRUN echo ${COMMIT} > /commit\n";
+    let config = only("volatile-arg-too-early");
+    let out = fix::fix_source("Dockerfile", source, &facts, &config, &SAFE).unwrap();
+    assert_eq!(
+        String::from_utf8(out.source).unwrap(),
+        "FROM alpine:3.20\nRUN apk add --no-cache curl\n# The commit, for the binary.\nARG COMMIT\nRUN echo ${COMMIT} > /commit\n"
+    );
+}
+
+#[test]
+fn overlapping_fixes_are_applied_in_rounds() {
+    // On the story, the move of the download (HC003) and the removal of its
+    // `|| true` (HC005) edit the same bytes: one round each.
+    let source = fs::read(story()).unwrap();
+    let facts = Facts::default();
+    let config = Config::default();
+    let out = fix::fix_source("go-service.Dockerfile", &source, &facts, &config, &UNSAFE).unwrap();
+    assert!(out.converged);
+    assert_eq!(out.rounds, 2, "{:?}", out.applied);
+    let codes: Vec<&str> = out.applied.iter().map(|a| a.code).collect();
+    assert!(
+        codes.contains(&"HC003") && codes.contains(&"HC005"),
+        "{codes:?}"
+    );
+}
+
+// ---- CLI ----
+
+fn hoist(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_hoist"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn position(text: &str, needle: &str) -> usize {
+    text.find(needle)
+        .unwrap_or_else(|| panic!("{needle:?} not in:\n{text}"))
+}
+
+#[test]
+fn story_with_unsafe_moves_the_downloads_above_the_manifest_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = fs::read_to_string(story()).unwrap();
+    fs::write(dir.path().join("Dockerfile"), &original).unwrap();
+
+    // Safe only: nothing the story needs is safe; exit 0, no diff, a hint.
+    let (code, stdout, stderr) = hoist(dir.path(), &["fix", "Dockerfile"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(stderr.contains("--unsafe"), "{stderr}");
+
+    // The preview: a unified diff, exit 1, the file untouched.
+    let (code, diff, stderr) = hoist(dir.path(), &["fix", "--unsafe", "--diff", "Dockerfile"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        diff.starts_with("--- a/Dockerfile\n+++ b/Dockerfile\n@@ "),
+        "{diff}"
+    );
+    assert!(diff.contains("+ARG DUCKDB_VERSION=v1.1.3\n"), "{diff}");
+    assert!(diff.contains("-ARG DUCKDB_VERSION=v1.1.3\n"), "{diff}");
+    assert!(
+        diff.contains(
+            "-            -o \"/out/extensions/${ext}.duckdb_extension.gz\" || true; \\\n"
+        ),
+        "{diff}"
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("Dockerfile")).unwrap(),
+        original
+    );
+    // The default is the preview.
+    let (code, diff2, _) = hoist(dir.path(), &["fix", "--unsafe", "Dockerfile"]);
+    assert_eq!((code, diff2.as_str()), (1, diff.as_str()));
+
+    // Written: the downloads sit above the manifest copy.
+    let (code, stdout, stderr) = hoist(dir.path(), &["fix", "--unsafe", "--write", "Dockerfile"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, "Dockerfile: applied 2 fixes (HC003, HC005)\n");
+    let fixed = fs::read_to_string(dir.path().join("Dockerfile")).unwrap();
+    let download = position(&fixed, "RUN mkdir -p /out/extensions");
+    assert!(position(&fixed, "ARG DUCKDB_VERSION") < download);
+    assert!(download < position(&fixed, "COPY go.mod go.sum ./"));
+    assert!(!fixed.contains("|| true"));
+    assert!(fixed.starts_with(&original[..position(&original, "COPY go.mod")]));
+    let tail = &original[position(&original, "\nFROM debian")..];
+    assert!(fixed.ends_with(tail));
+
+    // The rules it fixed are quiet and a second run changes nothing.
+    let (_, json, _) = hoist(dir.path(), &["check", "--format", "json", "Dockerfile"]);
+    assert!(!json.contains("HC003") && !json.contains("HC005"), "{json}");
+    let (code, stdout, _) = hoist(dir.path(), &["fix", "--unsafe", "--diff", "Dockerfile"]);
+    assert_eq!((code, stdout.as_str()), (0, ""));
+    let (code, stdout, _) = hoist(dir.path(), &["fix", "--unsafe", "--write", "Dockerfile"]);
+    assert_eq!((code, stdout.as_str()), (0, ""));
+    assert_eq!(
+        fs::read_to_string(dir.path().join("Dockerfile")).unwrap(),
+        fixed
+    );
+}
+
+#[test]
+fn write_touches_only_the_files_that_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let bad =
+        fs::read(fixtures_dir().join("volatile-arg-too-early/bad-before-download.Dockerfile"))
+            .unwrap();
+    let good =
+        fs::read(fixtures_dir().join("volatile-arg-too-early/good-declared-at-use.Dockerfile"))
+            .unwrap();
+    fs::write(d.join("Dockerfile"), &bad).unwrap();
+    fs::write(d.join("api.Dockerfile"), &good).unwrap();
+    let old = SystemTime::now() - Duration::from_secs(3600);
+    for name in ["Dockerfile", "api.Dockerfile"] {
+        fs::File::options()
+            .write(true)
+            .open(d.join(name))
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+    }
+    let (code, stdout, stderr) = hoist(d, &["fix", "--write", "."]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, "Dockerfile: applied 1 fix (HC001)\n");
+    assert_ne!(fs::read(d.join("Dockerfile")).unwrap(), bad);
+    assert_eq!(fs::read(d.join("api.Dockerfile")).unwrap(), good);
+    let mtime = |n: &str| fs::metadata(d.join(n)).unwrap().modified().unwrap();
+    assert_eq!(
+        mtime("api.Dockerfile"),
+        old,
+        "an unchanged file was rewritten"
+    );
+    assert_ne!(mtime("Dockerfile"), old);
+    // No temporary files left behind.
+    let mut names: Vec<String> = fs::read_dir(d)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["Dockerfile", "api.Dockerfile"]);
+}
+
+#[test]
+fn select_and_ignore_choose_the_fixes() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::copy(story(), dir.path().join("Dockerfile")).unwrap();
+    let (code, diff, _) = hoist(
+        dir.path(),
+        &[
+            "fix",
+            "--unsafe",
+            "--select",
+            "swallowed-failure",
+            "Dockerfile",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert!(diff.contains("-            -o"), "{diff}");
+    assert!(!diff.contains("ARG DUCKDB_VERSION"), "{diff}");
+    let (code, diff, _) = hoist(
+        dir.path(),
+        &["fix", "--unsafe", "--ignore", "HC003,HC005", "Dockerfile"],
+    );
+    assert_eq!((code, diff.as_str()), (0, ""));
+}
+
+#[test]
+fn usage_and_input_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::copy(story(), d.join("Dockerfile")).unwrap();
+    let (code, _, stderr) = hoist(d, &["fix", "--select", "no-such-rule", "Dockerfile"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("unknown rule"), "{stderr}");
+    let (code, _, _) = hoist(d, &["fix", "--diff", "--write", "Dockerfile"]);
+    assert_eq!(code, 2);
+    let (code, _, stderr) = hoist(d, &["fix", "missing.Dockerfile"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("cannot read missing.Dockerfile"),
+        "{stderr}"
+    );
+    fs::write(
+        d.join("broken.Dockerfile"),
+        "FROM alpine\nRUN --mount=type=nope true\n",
+    )
+    .unwrap();
+    let before = fs::read(d.join("broken.Dockerfile")).unwrap();
+    let (code, _, stderr) = hoist(d, &["fix", "--write", "--unsafe", "broken.Dockerfile"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(fs::read(d.join("broken.Dockerfile")).unwrap(), before);
+    let empty = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = hoist(empty.path(), &["fix"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("no Dockerfile"), "{stderr}");
+}
