@@ -461,10 +461,13 @@ fn list_paths(paths: &[&str]) -> String {
 pub fn predict(sc: &Scenario) -> Vec<StepImpact> {
     let (old, new) = (sc.old, sc.new);
     let old_keys = baseline_keys(old);
-    let mut records = record_set(old, &old_keys);
-    if let (CacheMode::Local, Some(h)) = (sc.cache, sc.history) {
-        records.extend(h.iter().copied());
-    }
+    let records = record_set(old, &old_keys);
+    // Earlier builds a local builder still holds (R1.5); looked up in place, not
+    // copied, so a long replay stays linear.
+    let history = match (sc.cache, sc.history) {
+        (CacheMode::Local, Some(h)) => Some(h),
+        _ => None,
+    };
     let selections: Vec<Vec<Vec<&str>>> = new
         .steps
         .iter()
@@ -586,7 +589,7 @@ pub fn predict(sc: &Scenario) -> Vec<StepImpact> {
                 }
             }
             let parent = step.parent.and_then(|p| out[p].clone());
-            let key_in = |k: u64| records.contains(&k);
+            let key_in = |k: u64| records.contains(&k) || history.is_some_and(|h| h.contains(&k));
             let mut verdict = if key_in(new_keys.pessimistic[i]) {
                 Verdict::Cached
             } else if key_in(new_keys.optimistic[i]) {
