@@ -46,10 +46,13 @@ fn arg_values(pairs: &[String]) -> anyhow::Result<Vec<(String, ArgValue)>> {
 }
 
 pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    // Buffered: the JSON of a long replay is tens of megabytes, and a locked
+    // stdout is line-buffered (one write per line).
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut log = std::io::stderr();
-    execute(&args, &mut out, &mut log)
+    let code = execute(&args, &mut out, &mut log)?;
+    out.flush()?;
+    Ok(code)
 }
 
 /// The range to replay: (head, stop, limit), after checking it against the
@@ -271,7 +274,7 @@ pub fn execute(
     match args.format {
         Format::Text => write!(out, "{}", report::replay::text(&result, &summary))?,
         Format::Json => {
-            serde_json::to_writer_pretty(
+            report::replay::write_json(
                 &mut *out,
                 &report::replay::ReplayDocument {
                     summary: &summary,

@@ -2,20 +2,26 @@
 
 use std::cell::RefCell;
 use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use gix::ObjectId;
 use gix::objs::TreeRefIter;
-use gix::objs::tree::{EntryKind, EntryRef, name_order};
+use gix::objs::tree::{EntryKind, name_order};
 use gix::prelude::FindExt;
 
 use super::{Change, ChangeKind, CommitId, CommitInfo, EntryMode, HistoryError};
 
-/// Object cache size. Walking history reads the same trees over and over (every
-/// unchanged directory of commit N is also in commit N-1), and decompressing pack
-/// deltas dominates the cost; 64 MiB held the hot trees of the repositories measured
-/// in `shared/docs/git-history.md`.
-const OBJECT_CACHE_BYTES: usize = 64 * 1024 * 1024;
+/// Object cache size. A diff of commit N and its parent reads the same trees as
+/// the diff of N+1 and N (every unchanged directory, and N's changed ones): the
+/// cache serves those from memory. Walking newest first, only the trees of the
+/// last few commits are hot; 16 MiB holds them, and a bigger cache only grows
+/// the process (measured with `scripts/bench-replay`).
+const OBJECT_CACHE_BYTES: usize = 16 * 1024 * 1024;
+
+/// Delta-base cache size, when the repository's configuration sets none (git's
+/// default is 96 MiB; here, 32 MiB did as well as 96).
+const PACK_CACHE_BYTES: usize = 32 * 1024 * 1024;
 
 /// An open repository. Read-only: nothing here writes to the repository.
 ///
@@ -26,7 +32,15 @@ pub struct Repo {
     /// Decompression buffers reused across calls, one per tree being held while
     /// descending, so a diff of 10,000 commits does not allocate per tree.
     buffers: RefCell<Vec<Vec<u8>>>,
+    /// The root tree of each commit a walk read, so that diffing those commits
+    /// does not decode them again.
+    trees: RefCell<HashMap<ObjectId, ObjectId>>,
+    /// The last walk of more than one commit, with its arguments: a replay
+    /// walks its range twice (to check where it starts, then to replay it).
+    last_walk: RefCell<Option<(WalkArgs, Vec<CommitInfo>)>>,
 }
+
+type WalkArgs = (CommitId, Option<CommitId>, Option<usize>);
 
 impl Repo {
     /// Opens the repository containing `dir` (discover upwards). Errors name the dir and say what to do.
@@ -39,9 +53,25 @@ impl Repo {
             detail: err.to_string(),
         })?;
         repo.object_cache_size_if_unset(OBJECT_CACHE_BYTES);
+        // gix's default delta-base cache is a 64-entry list searched linearly;
+        // git's is a hash map of 96 MiB (`core.deltaBaseCacheLimit`), which
+        // gix uses too when that is configured.
+        let configured = repo
+            .config_snapshot()
+            .integer("core.deltaBaseCacheLimit")
+            .is_some();
+        if !configured {
+            repo.objects.set_pack_cache(|| {
+                Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
+                    PACK_CACHE_BYTES,
+                ))
+            });
+        }
         Ok(Repo {
             repo,
             buffers: RefCell::new(Vec::new()),
+            trees: RefCell::new(HashMap::new()),
+            last_walk: RefCell::new(None),
         })
     }
 
@@ -196,7 +226,14 @@ impl Repo {
         stop: Option<CommitId>,
         limit: Option<usize>,
     ) -> Result<Vec<CommitInfo>, HistoryError> {
+        let args = (head, stop, limit);
+        if let Some((last, walk)) = &*self.last_walk.borrow()
+            && *last == args
+        {
+            return Ok(walk.clone());
+        }
         let mut out = Vec::new();
+        let mut trees = self.trees.borrow_mut();
         let mut buf = Vec::new();
         let mut next = Some(head.0);
         while let Some(id) = next {
@@ -213,6 +250,7 @@ impl Repo {
                 }
                 Err(err) => return Err(self.object_error(id, "commit".to_string(), err)),
             };
+            trees.insert(id, commit.tree());
             let parent = commit.parents().next();
             let time = commit
                 .author()
@@ -226,11 +264,17 @@ impl Repo {
             });
             next = parent;
         }
+        if out.len() > 1 {
+            *self.last_walk.borrow_mut() = Some((args, out.clone()));
+        }
         Ok(out)
     }
 
     /// The root tree id of `commit`.
     fn commit_tree(&self, commit: CommitId) -> Result<ObjectId, HistoryError> {
+        if let Some(tree) = self.trees.borrow().get(&commit.0) {
+            return Ok(*tree);
+        }
         let mut buf = self.take_buffer();
         let result = self
             .repo
@@ -297,7 +341,7 @@ impl Repo {
         let entries = self.tree_iter(tree, &mut buf, path)?;
         for entry in entries {
             let entry = entry.map_err(|err| corrupt(tree, "tree entry", err))?;
-            let len = push_component(path, entry);
+            let len = push_component(path, entry.filename);
             match entry.mode.kind() {
                 EntryKind::Tree => self.collect_files(entry.oid.to_owned(), path, out)?,
                 kind => out.push((path.clone(), entry_mode(kind))),
@@ -306,6 +350,32 @@ impl Repo {
         }
         self.give_buffer(buf);
         Ok(())
+    }
+
+    /// The bytes of the tree object `id` (its entries as stored).
+    fn tree_data<'b>(
+        &self,
+        id: ObjectId,
+        buf: &'b mut Vec<u8>,
+        path: &str,
+    ) -> Result<&'b [u8], HistoryError> {
+        let what = || {
+            if path.is_empty() {
+                "root tree".to_string()
+            } else {
+                format!("tree of `{path}`")
+            }
+        };
+        match gix::objs::Find::try_find(&self.repo.objects, &id, buf) {
+            Ok(Some(data)) if data.kind == gix::objs::Kind::Tree => Ok(data.data),
+            Ok(Some(data)) => Err(corrupt(
+                id,
+                &what(),
+                format!("expected a tree, found a {}", data.kind),
+            )),
+            Ok(None) => Err(self.missing(id, what())),
+            Err(err) => Err(self.object_error(id, what(), err)),
+        }
     }
 
     fn tree_iter<'b>(
@@ -340,18 +410,22 @@ impl Repo {
     /// clone, which CI systems make by default), anything else is corruption.
     fn object_error(&self, id: ObjectId, what: String, err: gix::Error) -> HistoryError {
         if err.classify().is_not_found() {
-            let hint = if self.is_shallow() {
-                "; this is a shallow clone: fetch more history (`git fetch --deepen=N` or `git fetch --unshallow`)"
-            } else {
-                "; check that the revision exists in this repository (`git cat-file -t <id>`)"
-            };
-            HistoryError::MissingObject {
-                id: id.to_string(),
-                what,
-                hint: hint.to_string(),
-            }
+            self.missing(id, what)
         } else {
             corrupt(id, &what, err)
+        }
+    }
+
+    fn missing(&self, id: ObjectId, what: String) -> HistoryError {
+        let hint = if self.is_shallow() {
+            "; this is a shallow clone: fetch more history (`git fetch --deepen=N` or `git fetch --unshallow`)"
+        } else {
+            "; check that the revision exists in this repository (`git cat-file -t <id>`)"
+        };
+        HistoryError::MissingObject {
+            id: id.to_string(),
+            what,
+            hint: hint.to_string(),
         }
     }
 }
@@ -384,41 +458,52 @@ impl TreeDiff<'_> {
     fn trees(&mut self, old: Option<ObjectId>, new: Option<ObjectId>) -> Result<(), HistoryError> {
         let mut old_buf = self.buffers.pop().unwrap_or_default();
         let mut new_buf = self.buffers.pop().unwrap_or_default();
+        let hash_len = self.repo.repo.object_hash().len_in_bytes();
         let mut old_entries = match old {
-            Some(id) => Some(self.repo.tree_iter(id, &mut old_buf, &self.path)?),
+            Some(id) => Some(RawEntries::new(
+                self.repo.tree_data(id, &mut old_buf, &self.path)?,
+                id,
+                hash_len,
+            )),
             None => None,
         };
         let mut new_entries = match new {
-            Some(id) => Some(self.repo.tree_iter(id, &mut new_buf, &self.path)?),
+            Some(id) => Some(RawEntries::new(
+                self.repo.tree_data(id, &mut new_buf, &self.path)?,
+                id,
+                hash_len,
+            )),
             None => None,
         };
-        let mut a = next_entry(&mut old_entries, old)?;
-        let mut b = next_entry(&mut new_entries, new)?;
+        let (mut a, mut b) = next_pair(&mut old_entries, &mut new_entries)?;
         loop {
-            let order = match (a, b) {
+            let order = match (&a, &b) {
                 (None, None) => break,
+                (Some(x), Some(y)) if x.raw == y.raw => {
+                    (a, b) = next_pair(&mut old_entries, &mut new_entries)?;
+                    continue;
+                }
                 (Some(_), None) => Ordering::Less,
                 (None, Some(_)) => Ordering::Greater,
                 // A file and a directory of the same name are not equal here (the
                 // directory sorts as if its name ended in '/'): they are reported as
                 // a deletion plus an addition, the way git does.
                 (Some(x), Some(y)) => {
-                    name_order(x.filename, x.mode.is_tree(), y.filename, y.mode.is_tree())
+                    name_order(x.name, x.mode()?.is_tree(), y.name, y.mode()?.is_tree())
                 }
             };
             match order {
                 Ordering::Less => {
-                    self.entry(a, None)?;
-                    a = next_entry(&mut old_entries, old)?;
+                    self.entry(a.as_ref(), None)?;
+                    a = next_raw(&mut old_entries)?;
                 }
                 Ordering::Greater => {
-                    self.entry(None, b)?;
-                    b = next_entry(&mut new_entries, new)?;
+                    self.entry(None, b.as_ref())?;
+                    b = next_raw(&mut new_entries)?;
                 }
                 Ordering::Equal => {
-                    self.entry(a, b)?;
-                    a = next_entry(&mut old_entries, old)?;
-                    b = next_entry(&mut new_entries, new)?;
+                    self.entry(a.as_ref(), b.as_ref())?;
+                    (a, b) = next_pair(&mut old_entries, &mut new_entries)?;
                 }
             }
         }
@@ -431,17 +516,22 @@ impl TreeDiff<'_> {
     /// entries are trees, or both are not).
     fn entry(
         &mut self,
-        old: Option<EntryRef<'_>>,
-        new: Option<EntryRef<'_>>,
+        old: Option<&RawEntry<'_>>,
+        new: Option<&RawEntry<'_>>,
     ) -> Result<(), HistoryError> {
         let Some(named) = old.or(new) else {
             return Ok(());
         };
-        let len = push_component(&mut self.path, named);
-        let is_tree = named.mode.is_tree();
-        let old_mode = old.map(|e| entry_mode(e.mode.kind()));
-        let new_mode = new.map(|e| entry_mode(e.mode.kind()));
         let same_id = matches!((old, new), (Some(x), Some(y)) if x.oid == y.oid);
+        let old_raw = old.map(RawEntry::mode).transpose()?;
+        let new_raw = new.map(RawEntry::mode).transpose()?;
+        if same_id && old_raw == new_raw {
+            return Ok(());
+        }
+        let len = push_component(&mut self.path, named.name);
+        let is_tree = named.mode()?.is_tree();
+        let old_mode = old_raw.map(|m| entry_mode(m.kind()));
+        let new_mode = new_raw.map(|m| entry_mode(m.kind()));
         if is_tree {
             if !same_id {
                 if (self.interesting)(&self.path) {
@@ -476,32 +566,167 @@ impl TreeDiff<'_> {
     }
 }
 
-/// The next entry of an optional tree iterator, turning decode errors into ours.
-fn next_entry<'b>(
-    entries: &mut Option<TreeRefIter<'b>>,
-    tree: Option<ObjectId>,
-) -> Result<Option<EntryRef<'b>>, HistoryError> {
-    match entries.as_mut().and_then(Iterator::next) {
-        None => Ok(None),
-        Some(Ok(entry)) => Ok(Some(entry)),
-        Some(Err(err)) => Err(corrupt(
-            tree.map_or_else(String::new, |id| id.to_string()),
-            "tree entry",
-            err,
-        )),
+/// One entry of a tree object as stored: `<octal mode> <name>\0<id>`.
+struct RawEntry<'a> {
+    /// The whole entry, for comparing two entries at once.
+    raw: &'a [u8],
+    name: &'a [u8],
+    oid: &'a gix::oid,
+    tree: ObjectId,
+}
+
+impl RawEntry<'_> {
+    fn mode(&self) -> Result<gix::objs::tree::EntryMode, HistoryError> {
+        gix::objs::tree::EntryMode::from_bytes(self.raw)
+            .ok_or_else(|| corrupt(self.tree, "tree entry", "invalid mode"))
     }
 }
 
-/// Appends `entry`'s name to `path` as a new component; returns the length to truncate back to.
+/// The entries of a tree object, parsed in place (lighter than gix's
+/// `TreeRefIter`, which a diff of thousands of commits spends much time in).
+struct RawEntries<'a> {
+    data: &'a [u8],
+    tree: ObjectId,
+    hash_len: usize,
+}
+
+impl<'a> RawEntries<'a> {
+    fn new(data: &'a [u8], tree: ObjectId, hash_len: usize) -> RawEntries<'a> {
+        RawEntries {
+            data,
+            tree,
+            hash_len,
+        }
+    }
+
+    fn next(&mut self) -> Result<Option<RawEntry<'a>>, HistoryError> {
+        let data = self.data;
+        if data.is_empty() {
+            return Ok(None);
+        }
+        let bad = |detail: &str| corrupt(self.tree, "tree entry", detail);
+        let space = data
+            .iter()
+            .take(8)
+            .position(|&b| b == b' ')
+            .ok_or_else(|| bad("no mode"))?;
+        let name_start = space + 1;
+        let end = self.entry_len(data)?;
+        let id_start = end - self.hash_len;
+        if id_start <= name_start {
+            return Err(bad("no name"));
+        }
+        self.data = &data[end..];
+        Ok(Some(RawEntry {
+            raw: &data[..end],
+            name: &data[name_start..id_start - 1],
+            oid: gix::oid::from_bytes_unchecked(&data[id_start..end]),
+            tree: self.tree,
+        }))
+    }
+
+    /// The length of the entry `data` starts with.
+    fn entry_len(&self, data: &[u8]) -> Result<usize, HistoryError> {
+        let nul =
+            find_nul(data).ok_or_else(|| corrupt(self.tree, "tree entry", "unterminated name"))?;
+        let end = nul + 1 + self.hash_len;
+        if end > data.len() {
+            return Err(corrupt(self.tree, "tree entry", "truncated id"));
+        }
+        Ok(end)
+    }
+
+    /// Skips, on both sides, the entries that are byte for byte the same (same
+    /// mode, name and id): most entries of two versions of a tree. Their bytes
+    /// are compared a word at a time, and only one side is parsed.
+    fn skip_common(&mut self, other: &mut RawEntries<'a>) -> Result<(), HistoryError> {
+        let common = common_prefix(self.data, other.data);
+        let mut pos = 0;
+        while pos < common {
+            let end = pos + self.entry_len(&self.data[pos..])?;
+            if end > common {
+                break;
+            }
+            pos = end;
+        }
+        self.data = &self.data[pos..];
+        other.data = &other.data[pos..];
+        Ok(())
+    }
+}
+
+/// The next entries of the old and the new tree.
+type Pair<'a> = (Option<RawEntry<'a>>, Option<RawEntry<'a>>);
+
+/// The next entries of both trees, after those they have in common.
+fn next_pair<'a>(
+    old: &mut Option<RawEntries<'a>>,
+    new: &mut Option<RawEntries<'a>>,
+) -> Result<Pair<'a>, HistoryError> {
+    if let (Some(o), Some(n)) = (old.as_mut(), new.as_mut()) {
+        o.skip_common(n)?;
+    }
+    Ok((next_raw(old)?, next_raw(new)?))
+}
+
+/// The length of the longest common prefix of `a` and `b`, compared a word at a time.
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let n = a.len().min(b.len());
+    let word = |s: &[u8], i: usize| u64::from_le_bytes(s[i..i + 8].try_into().expect("8 bytes"));
+    let mut i = 0;
+    while i + 8 <= n {
+        let diff = word(a, i) ^ word(b, i);
+        if diff != 0 {
+            return i + (diff.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < n && a[i] == b[i] {
+        i += 1;
+    }
+    i
+}
+
+/// The position of the first zero byte of `data`, looked for a word at a time.
+fn find_nul(data: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    while i + 8 <= data.len() {
+        let w = u64::from_le_bytes(data[i..i + 8].try_into().expect("8 bytes"));
+        // Flags the lowest zero byte exactly (higher flags may be false alarms).
+        let zero = w.wrapping_sub(ONES) & !w & HIGHS;
+        if zero != 0 {
+            return Some(i + (zero.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    data[i..].iter().position(|&b| b == 0).map(|p| i + p)
+}
+
+/// The next entry of an optional tree.
+fn next_raw<'a>(
+    entries: &mut Option<RawEntries<'a>>,
+) -> Result<Option<RawEntry<'a>>, HistoryError> {
+    match entries {
+        Some(entries) => entries.next(),
+        None => Ok(None),
+    }
+}
+
+/// Appends `name` to `path` as a new component; returns the length to truncate back to.
 ///
 /// Names that are not UTF-8 are converted lossily: Dockerfile paths are UTF-8, so
 /// such files can't be named by a `COPY` source anyway, and only their presence matters.
-fn push_component(path: &mut String, entry: EntryRef<'_>) -> usize {
+fn push_component(path: &mut String, name: &[u8]) -> usize {
     let len = path.len();
     if !path.is_empty() {
         path.push('/');
     }
-    path.push_str(&String::from_utf8_lossy(entry.filename));
+    match std::str::from_utf8(name) {
+        Ok(name) => path.push_str(name),
+        Err(_) => path.push_str(&String::from_utf8_lossy(name)),
+    }
     len
 }
 
@@ -689,6 +914,30 @@ mod tests {
         );
 
         assert_eq!(repo.diff(c2, c2).unwrap(), vec![]);
+    }
+
+    #[test]
+    fn word_at_a_time_scans_agree_with_bytewise_ones() {
+        let mut seed = 0x1234_5678_u64;
+        let mut byte = || {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            // Mostly a few values, so that zeros and equal runs are common.
+            [0u8, 1, 0x80, 0xff, b'a'][(seed >> 33) as usize % 5]
+        };
+        for len in 0..40 {
+            for _ in 0..50 {
+                let a: Vec<u8> = (0..len).map(|_| byte()).collect();
+                let mut b = a.clone();
+                let cut = if len == 0 { 0 } else { (byte() as usize) % len };
+                b.truncate(len - cut / 2);
+                if cut < b.len() {
+                    b[cut] = b[cut].wrapping_add(1);
+                }
+                let naive = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+                assert_eq!(common_prefix(&a, &b), naive, "{a:?} {b:?}");
+                assert_eq!(find_nul(&a), a.iter().position(|&x| x == 0), "{a:?}");
+            }
+        }
     }
 
     #[test]

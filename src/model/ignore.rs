@@ -31,6 +31,8 @@
 //! to the plain pattern `a`; `.` in the regexp does not match `\n`, so `**/` cannot cross a
 //! newline in a name while `**/name` (a suffix test) can.
 
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::path::{Path, PathBuf};
 
 /// Longest line `bufio.Scanner` accepts (its 64 KiB buffer must also hold the `\n`).
@@ -129,6 +131,62 @@ impl std::fmt::Display for Pattern {
 #[derive(Debug, Clone, Default)]
 pub struct IgnoreFile {
     patterns: Vec<Pattern>,
+}
+
+/// The walker's verdicts for the directories of paths asked about through
+/// [`IgnoreFile::is_excluded_cached`], so that each directory is evaluated once: a
+/// history replay asks about files of the same few hundred directories, commit
+/// after commit. Use one cache with one ignore file only.
+#[derive(Default)]
+pub struct ExclusionCache {
+    dirs: HashMap<String, Verdict, BuildHasherDefault<FxHasher>>,
+    /// Answers given, per path.
+    paths: HashMap<String, bool, BuildHasherDefault<FxHasher>>,
+    /// Scratch flags for the paths themselves.
+    flags: Vec<bool>,
+}
+
+/// The multiply-rotate hash of rustc (`FxHasher`): these maps' keys are paths from
+/// the repository, which need no protection against crafted collisions, and
+/// SipHash costs more than the lookups it serves.
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher {
+    hash: u64,
+}
+
+impl FxHasher {
+    const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(Self::SEED);
+    }
+}
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            self.add(u64::from_le_bytes(chunk.try_into().expect("8 bytes")));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut last = [0u8; 8];
+            last[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(last));
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.hash
+    }
 }
 
 /// What the walker decided for one path (and the per-pattern flags handed to its children).
@@ -257,6 +315,55 @@ impl IgnoreFile {
         self.walk(path).last().is_some_and(|v| v.excluded)
     }
 
+    /// [`Self::is_excluded`], taking the verdicts of the path's directories from `cache`
+    /// (and adding those it had to evaluate). `cache` must have been used with this ignore
+    /// file only.
+    pub fn is_excluded_cached(&self, path: &str, cache: &mut ExclusionCache) -> bool {
+        // Paths from git are clean already: no need to normalize them.
+        let clean = path
+            .split('/')
+            .all(|c| !c.is_empty() && c != "." && c != "..");
+        let normalized;
+        let path = if clean {
+            path
+        } else {
+            normalized = normalize(path);
+            normalized.as_str()
+        };
+        if let Some(&excluded) = cache.paths.get(path) {
+            return excluded;
+        }
+        let mut flags = std::mem::take(&mut cache.flags);
+        flags.resize(self.patterns.len(), false);
+        let excluded = match path.rsplit_once('/') {
+            _ if path.is_empty() => false,
+            None => self.evaluate_into(path, None, &mut flags).0,
+            Some((dir, _)) => {
+                self.cache_dir(dir, cache);
+                let parent = Some(cache.dirs[dir].flags.as_slice());
+                self.evaluate_into(path, parent, &mut flags).0
+            }
+        };
+        cache.flags = flags;
+        cache.paths.insert(path.to_string(), excluded);
+        excluded
+    }
+
+    /// Evaluates `dir` (normalized, not empty) and its parents into `cache`, top down.
+    fn cache_dir(&self, dir: &str, cache: &mut ExclusionCache) {
+        if cache.dirs.contains_key(dir) {
+            return;
+        }
+        let verdict = match dir.rsplit_once('/') {
+            None => self.evaluate(dir, None),
+            Some((up, _)) => {
+                self.cache_dir(up, cache);
+                self.evaluate(dir, Some(&cache.dirs[up].flags))
+            }
+        };
+        cache.dirs.insert(dir.to_string(), verdict);
+    }
+
     /// Which pattern (index into [`Self::patterns`]) decided the path: the last pattern that
     /// matched it (or one of its directories) — an exception when the path is re-included.
     /// `None` when no pattern matched, so the path is included by default.
@@ -326,9 +433,25 @@ impl IgnoreFile {
     /// One `MatchesUsingParentResults` call. `parent` is `None` only for top-level entries,
     /// which have no parent directory to consult.
     fn evaluate(&self, path: &str, parent: Option<&[bool]>) -> Verdict {
+        let mut flags = vec![false; self.patterns.len()];
+        let (excluded, decider) = self.evaluate_into(path, parent, &mut flags);
+        Verdict {
+            excluded,
+            decider,
+            flags,
+        }
+    }
+
+    /// [`Self::evaluate`] writing the per-pattern flags into `flags` (one per pattern);
+    /// returns (excluded, decider).
+    fn evaluate_into(
+        &self,
+        path: &str,
+        parent: Option<&[bool]>,
+        flags: &mut [bool],
+    ) -> (bool, Option<usize>) {
         let mut excluded = false;
         let mut decider = None;
-        let mut flags = vec![false; self.patterns.len()];
         for (i, pattern) in self.patterns.iter().enumerate() {
             let mut matched = parent.is_some_and(|p| p.get(i).copied().unwrap_or(false));
             if !matched {
@@ -345,11 +468,7 @@ impl IgnoreFile {
                 decider = Some(i);
             }
         }
-        Verdict {
-            excluded,
-            decider,
-            flags,
-        }
+        (excluded, decider)
     }
 }
 
@@ -568,8 +687,10 @@ enum Matcher {
     /// `**` first, literals after: byte suffix (the pattern minus its first two bytes), or the
     /// suffix minus its leading `/` as the whole path.
     Suffix(Vec<u8>),
-    /// Anything with `*`, `?`, `[`, `]` or `\`: the translated regular expression.
-    Regex(re2::Program),
+    /// Anything with `*`, `?`, `[`, `]` or `\`: the translated regular expression, and
+    /// literal runs of the pattern that a matching path must contain (a cheap test that
+    /// rules out most paths before the regular expression runs).
+    Regex(re2::Program, Vec<String>),
 }
 
 impl Matcher {
@@ -648,7 +769,7 @@ impl Matcher {
             Kind::Suffix => Matcher::Suffix(bytes.get(2..).unwrap_or_default().to_vec()),
             Kind::Regexp => {
                 regex.push('$');
-                Matcher::Regex(re2::Program::compile(&regex)?)
+                Matcher::Regex(re2::Program::compile(&regex)?, required_literals(pattern))
             }
         })
     }
@@ -661,9 +782,27 @@ impl Matcher {
             Matcher::Suffix(suffix) => {
                 bytes.ends_with(suffix) || (suffix.first() == Some(&b'/') && bytes == &suffix[1..])
             }
-            Matcher::Regex(program) => program.is_match(path),
+            Matcher::Regex(program, required) => {
+                required.iter().all(|r| path.contains(r.as_str())) && program.is_match(path)
+            }
         }
     }
+}
+
+/// Runs of a pattern's characters that the translated regular expression matches
+/// literally and consecutively, so that every matching path contains each of them.
+/// Runs are split at `*`, `?` and `/` (a `/` after `**` is optional). A pattern with
+/// characters whose translation is not literal (`[`, `]`, `\`, `^`, a byte-order
+/// mark) gets none.
+fn required_literals(pattern: &str) -> Vec<String> {
+    if pattern.contains(['[', ']', '\\', '^', '\u{feff}']) {
+        return Vec::new();
+    }
+    pattern
+        .split(['*', '?', '/'])
+        .filter(|run| !run.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// The subset of Go's RE2 syntax (`regexp.Compile`, Perl flags) that patternmatcher's
@@ -1804,6 +1943,122 @@ mod tests {
             }
         }
         assert!(ok > 100 && errors > 50, "ok={ok} errors={errors}");
+    }
+
+    #[test]
+    fn required_literals_never_reject_a_match() {
+        const PIECES: &[&str] = &[
+            "*", "**", "**/", "?", "/", ".", "a", "b", "ab", ".md", "x.", "-", "+", "(", "$", "{",
+            "^", "[a]", "\\*", "é",
+        ];
+        const PATHS: &[&str] = &[
+            "a",
+            "ab",
+            "a/b",
+            "b/a",
+            "a.md",
+            "x/a.md",
+            "ab/x.md",
+            "a/b/c/ab.md",
+            "x.",
+            "a-b",
+            "a+b",
+            "(a)",
+            "$",
+            "{a}",
+            "é/a",
+            "a/é.md",
+            ".md",
+            "a/.md",
+            "*",
+            "a\nb",
+        ];
+        let mut rng = Lcg(99);
+        let mut filtered = 0;
+        for _ in 0..2000 {
+            let len = 1 + rng.next() % 5;
+            let pattern: String = (0..len).map(|_| rng.pick(PIECES)).collect();
+            let Ok(Matcher::Regex(program, required)) = Matcher::new(&pattern) else {
+                continue;
+            };
+            let fast = Matcher::Regex(program.clone(), required.clone());
+            for path in PATHS {
+                let slow = program.is_match(path);
+                assert_eq!(
+                    fast.matches(path),
+                    slow,
+                    "{pattern:?} / {path:?} ({required:?})"
+                );
+                filtered +=
+                    usize::from(!slow && !required.iter().all(|r| path.contains(r.as_str())));
+            }
+        }
+        assert!(filtered > 1000, "filtered={filtered}");
+    }
+
+    #[test]
+    fn cached_directory_verdicts_agree_with_the_walk() {
+        const PIECES: &[&str] = &[
+            "a",
+            "b",
+            "a/b",
+            "a/*",
+            "*",
+            "**/b",
+            "a/**",
+            "!a",
+            "!a/b",
+            "!a/b/c",
+            "!**/c",
+            "!b/*",
+            "a/b/c",
+            "!*",
+            "b",
+            "!a/*",
+            "*.md",
+            "!README.md",
+            "**/*.go",
+            "c?",
+            "[ab]/x",
+        ];
+        const PATHS: &[&str] = &[
+            "a",
+            "b",
+            "c",
+            "a/b",
+            "b/a",
+            "a/c",
+            "a/b/c",
+            "a/b/c/d.go",
+            "b/x",
+            "a/x",
+            "c1/d",
+            "README.md",
+            "a/README.md",
+            "docs/a.md",
+            "./a/b",
+            "a//b/c",
+            "",
+            ".",
+        ];
+        let mut rng = Lcg(7);
+        for _ in 0..300 {
+            let lines: Vec<&str> = (0..1 + rng.next() % 6).map(|_| rng.pick(PIECES)).collect();
+            let text = lines.join("\n");
+            let file = IgnoreFile::parse(&text).unwrap();
+            let mut cache = ExclusionCache::default();
+            // Twice: from an empty cache, then from a warm one.
+            for _ in 0..2 {
+                for _ in 0..PATHS.len() {
+                    let path = rng.pick(PATHS);
+                    assert_eq!(
+                        file.is_excluded_cached(path, &mut cache),
+                        file.is_excluded(path),
+                        "{text:?} / {path:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -145,7 +145,8 @@ fn context_id(input: &ContextInput, changed: bool) -> u64 {
     hash_of(&("context", &input.source, &input.exclude, changed))
 }
 
-fn excludes(input: &ContextInput) -> Option<IgnoreFile> {
+/// The `--exclude` patterns of a COPY/ADD as an ignore file (`None` without any).
+pub fn excludes(input: &ContextInput) -> Option<IgnoreFile> {
     if input.exclude.is_empty() {
         None
     } else {

@@ -130,9 +130,12 @@ pub fn selects(input: &ContextInput, path: &str, exclude: Option<&IgnoreFile>) -
         return true;
     }
     if !has_wildcard(source) {
-        return path == source
-            || path.starts_with(&format!("{source}/"))
-            || source.starts_with(&format!("{path}/"));
+        let under = |inner: &str, outer: &str| {
+            inner
+                .strip_prefix(outer)
+                .is_some_and(|rest| rest.starts_with('/'))
+        };
+        return path == source || under(path, source) || under(source, path);
     }
     let pat: Vec<&str> = source.split('/').collect();
     let segs: Vec<&str> = path.split('/').collect();

@@ -18,7 +18,8 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 
 use crate::history::{CommitId, CommitInfo, HistoryError, Repo};
-use crate::model::{self, Build, BuildOptions, context, ignore::IgnoreFile};
+use crate::model::ignore::{ExclusionCache, IgnoreFile};
+use crate::model::{self, Build, BuildOptions, context};
 use crate::predict::{self, CacheMode, ContextChange, Verdict, floor};
 use crate::syntax;
 
@@ -124,7 +125,8 @@ pub struct ReplayOptions<'a> {
     pub limit: Option<usize>,
     pub targets: &'a [Target],
     pub costs: &'a HashMap<String, StepCosts>,
-    /// Called after each commit with (done, total), for a progress bar.
+    /// Called after each unit of work with (done, total), for a progress bar:
+    /// every commit is diffed, then predicted (two units).
     pub progress: &'a dyn Fn(usize, usize),
 }
 
@@ -137,6 +139,8 @@ pub enum ReplayError {
 }
 
 struct TargetState {
+    /// The last build predicted (the baseline of the next); within an epoch,
+    /// the build of the commit that began it.
     build: Option<Build>,
     dockerfile: Option<Vec<u8>>,
     ignore: Option<IgnoreFile>,
@@ -146,6 +150,82 @@ struct TargetState {
     steps: Vec<StepId>,
     cells: Vec<Vec<Option<Cell>>>,
     costs: Vec<CommitCost>,
+    epoch: Option<Epoch>,
+}
+
+/// Stands for the commit id in per-commit build args (see [`Epoch`]).
+const PLACEHOLDER: &str = "d3adb33fd3adb33fd3adb33fd3adb33fd3adb33f";
+
+/// What holds while neither a target's Dockerfile nor its ignore file changes:
+/// the build is the same at every commit (up to the values of per-commit build
+/// args), and so is the prediction for the same set of touched context inputs.
+///
+/// Why the prediction can be reused: per-commit values are unique to their
+/// commit, so the keys that include them never match a record of another build,
+/// whatever their text; every other key is the same at every commit of the
+/// epoch, and the cache history gains no other keys. The verdicts (and the
+/// floor) then depend only on which context inputs of which steps the commit
+/// touched. A replay of 10,000 commits thus models and predicts a few hundred
+/// times instead of once per commit and target.
+///
+/// The epoch's first build (`TargetState::build`) stands for the parent of
+/// every later commit, as the baseline of its prediction.
+struct Epoch {
+    /// With per-commit args: the build with [`PLACEHOLDER`] for the commit id,
+    /// standing for any later commit of the epoch (its per-commit values differ
+    /// from the first build's, and no record of any build holds them).
+    next: Option<Build>,
+    /// Per step of the build, per context input: its `--exclude` patterns.
+    excludes: Vec<Vec<Option<IgnoreFile>>>,
+    /// Verdicts of the ignore file on the directories seen so far.
+    ignored: ExclusionCache,
+    /// Per set of touched inputs (step by step, input by input): cells and cost.
+    memo: HashMap<Vec<bool>, Outcome>,
+}
+
+/// What a target's build did at one commit: its cells (row, cell) and cost.
+type Outcome = (Vec<(usize, Cell)>, CommitCost);
+
+impl Epoch {
+    /// The epoch beginning with `build`, modelled from `bytes` at `commit`; or
+    /// `None` when the build does not use its per-commit values as opaque text
+    /// (then every commit is modelled).
+    fn new(bytes: &[u8], t: &Target, build: &Build, commit: &CommitId) -> Option<Epoch> {
+        let per_commit = t
+            .build_args
+            .iter()
+            .any(|(_, v)| matches!(v, ArgValue::PerCommit(_)));
+        let next = if per_commit {
+            let next = model_of(bytes, t, args_with(t, PLACEHOLDER)).ok()?;
+            // Opaque: the build is the same with the placeholder in place of the
+            // commit id, and no COPY source or exclude holds it (it would select
+            // other paths at every commit).
+            let id = commit.to_string();
+            if format!("{next:?}").replace(PLACEHOLDER, &id) != format!("{build:?}") {
+                return None;
+            }
+            let selects = next.steps.iter().flat_map(|s| &s.context).any(|c| {
+                c.source.contains(PLACEHOLDER) || c.exclude.iter().any(|e| e.contains(PLACEHOLDER))
+            });
+            if selects {
+                return None;
+            }
+            Some(next)
+        } else {
+            None
+        };
+        let excludes = build
+            .steps
+            .iter()
+            .map(|s| s.context.iter().map(predict::excludes).collect())
+            .collect();
+        Some(Epoch {
+            next,
+            excludes,
+            ignored: ExclusionCache::default(),
+            memo: HashMap::new(),
+        })
+    }
 }
 
 fn join(prefix: &str, name: &str) -> String {
@@ -153,6 +233,15 @@ fn join(prefix: &str, name: &str) -> String {
         name.to_string()
     } else {
         format!("{prefix}/{name}")
+    }
+}
+
+/// `path` relative to the context directory `context`, `None` outside it.
+fn in_context<'p>(context: &str, path: &'p str) -> Option<&'p str> {
+    if context.is_empty() {
+        Some(path)
+    } else {
+        path.strip_prefix(context)?.strip_prefix('/')
     }
 }
 
@@ -182,17 +271,22 @@ fn read_ignore(repo: &Repo, commit: CommitId, t: &Target) -> Result<Option<Ignor
         .map_err(|e| format!("{path}: {e}"))
 }
 
-fn args_at(t: &Target, commit: &CommitId) -> std::collections::BTreeMap<String, String> {
+/// The build args with `sha` for the commit id in per-commit values.
+fn args_with(t: &Target, sha: &str) -> std::collections::BTreeMap<String, String> {
     t.build_args
         .iter()
         .map(|(k, v)| {
             let value = match v {
                 ArgValue::Fixed(s) => s.clone(),
-                ArgValue::PerCommit(template) => template.replace("{sha}", &commit.to_string()),
+                ArgValue::PerCommit(template) => template.replace("{sha}", sha),
             };
             (k.clone(), value)
         })
         .collect()
+}
+
+fn args_at(t: &Target, commit: &CommitId) -> std::collections::BTreeMap<String, String> {
+    args_with(t, &commit.to_string())
 }
 
 fn model_of(
@@ -213,17 +307,20 @@ fn model_of(
     .map_err(|e| format!("{}: {e}", t.dockerfile))
 }
 
-/// Replays the range for every target.
-pub fn replay(repo: &Repo, opts: &ReplayOptions) -> Result<Replay, ReplayError> {
-    let mut walk = repo.first_parent_walk(opts.head, opts.stop, opts.limit)?;
-    walk.reverse(); // oldest first
-    if walk.is_empty() {
-        return Err(ReplayError::Nothing("the range holds no commits".into()));
+fn no_cost() -> CommitCost {
+    CommitCost {
+        seconds: 0.0,
+        floor_seconds: 0.0,
+        unmeasured: 0,
+        rebuilt: 0,
+        uncertain: 0,
+        error: None,
     }
-    let mut states: Vec<TargetState> = opts
-        .targets
-        .iter()
-        .map(|_| TargetState {
+}
+
+impl TargetState {
+    fn new() -> TargetState {
+        TargetState {
             build: None,
             dockerfile: None,
             ignore: None,
@@ -232,42 +329,217 @@ pub fn replay(repo: &Repo, opts: &ReplayOptions) -> Result<Replay, ReplayError> 
             steps: Vec::new(),
             cells: Vec::new(),
             costs: Vec::new(),
-        })
-        .collect();
+            epoch: None,
+        }
+    }
+
+    /// Predicts `new_build` against `baseline`, adds its keys to the history
+    /// when `record` (it is a real build, not one with placeholders), and
+    /// returns the commit's cells (row, cell) with their cost added to `cost`.
+    #[allow(clippy::too_many_arguments)]
+    fn predict(
+        &mut self,
+        t: &Target,
+        baseline: &Build,
+        new_build: &Build,
+        change: &ContextChange,
+        costs: Option<&StepCosts>,
+        cost: &mut CommitCost,
+        record: bool,
+    ) -> Vec<(usize, Cell)> {
+        let impacts = predict::predict(&predict::Scenario {
+            old: baseline,
+            new: new_build,
+            change,
+            cache: t.cache,
+            history: (t.cache == CacheMode::Local).then_some(&self.history),
+        });
+        let need = floor::necessary(new_build, &impacts);
+        let mut cells = Vec::with_capacity(impacts.len());
+        for imp in &impacts {
+            let step = &new_build.steps[imp.step];
+            let sid = StepId {
+                stage: new_build.stages[step.stage].display_name(),
+                instruction: step.instruction.clone(),
+            };
+            let seconds = costs
+                .and_then(|c| c.get(&(sid.stage.clone(), sid.instruction.clone())))
+                .copied();
+            let row = match self.rows.get(&sid) {
+                Some(&row) => row,
+                None => {
+                    self.steps.push(sid.clone());
+                    self.rows.insert(sid, self.steps.len() - 1);
+                    self.steps.len() - 1
+                }
+            };
+            if imp.verdict != Verdict::Cached {
+                match imp.verdict {
+                    Verdict::Rebuilt => cost.rebuilt += 1,
+                    _ => cost.uncertain += 1,
+                }
+                match seconds {
+                    Some(s) => {
+                        cost.seconds += s;
+                        if need[imp.step] {
+                            cost.floor_seconds += s;
+                        }
+                    }
+                    None => cost.unmeasured += 1,
+                }
+            }
+            cells.push((
+                row,
+                Cell {
+                    verdict: imp.verdict,
+                    necessary: need[imp.step],
+                },
+            ));
+        }
+        if record && t.cache == CacheMode::Local {
+            let keys = predict::baseline_keys(new_build);
+            self.history.extend(predict::record_set(new_build, &keys));
+        }
+        cells
+    }
+
+    /// A commit that changes neither the Dockerfile nor the ignore file, within
+    /// an epoch: the prediction for the inputs it touches, computed once.
+    fn predict_in_epoch(
+        &mut self,
+        t: &Target,
+        paths: &[String],
+        costs: Option<&StepCosts>,
+    ) -> Outcome {
+        let epoch = self.epoch.as_mut().expect("an epoch");
+        let steps = &self.build.as_ref().expect("the epoch's build").steps;
+        let mut touched = vec![false; steps.iter().map(|s| s.context.len()).sum()];
+        // Changed paths in the context that an input selects (others change
+        // no key), unless the ignore file keeps them out of the context.
+        let mut visible = Vec::new();
+        let mut selecting = Vec::new();
+        for p in paths {
+            let Some(rel) = in_context(&t.context, p) else {
+                continue;
+            };
+            selecting.clear();
+            let mut k = 0;
+            for (s, step) in steps.iter().enumerate() {
+                for (i, input) in step.context.iter().enumerate() {
+                    if !touched[k]
+                        && predict::paths::selects(input, rel, epoch.excludes[s][i].as_ref())
+                    {
+                        selecting.push(k);
+                    }
+                    k += 1;
+                }
+            }
+            if selecting.is_empty()
+                || self
+                    .ignore
+                    .as_ref()
+                    .is_some_and(|ig| ig.is_excluded_cached(rel, &mut epoch.ignored))
+            {
+                continue;
+            }
+            visible.push(rel);
+            for &k in &selecting {
+                touched[k] = true;
+            }
+        }
+        if let Some((cells, cost)) = epoch.memo.get(&touched) {
+            return (cells.clone(), cost.clone());
+        }
+        let mut visible: Vec<String> = visible.into_iter().map(str::to_string).collect();
+        visible.sort();
+        visible.dedup();
+        let change = ContextChange { paths: visible };
+        // The keys of these builds are not added to the history: those of
+        // `next` hold a placeholder, not a commit id, and the first build's are there.
+        let mut cost = no_cost();
+        let epoch = self.epoch.take().expect("an epoch");
+        let first = self.build.take().expect("the epoch's build");
+        let new = epoch.next.as_ref().unwrap_or(&first);
+        let cells = self.predict(t, &first, new, &change, costs, &mut cost, false);
+        self.build = Some(first);
+        self.epoch = Some(epoch);
+        let epoch = self.epoch.as_mut().expect("an epoch");
+        epoch.memo.insert(touched, (cells.clone(), cost.clone()));
+        (cells, cost)
+    }
+}
+
+/// Replays the range for every target.
+pub fn replay(repo: &Repo, opts: &ReplayOptions) -> Result<Replay, ReplayError> {
+    let mut walk = repo.first_parent_walk(opts.head, opts.stop, opts.limit)?;
+    if walk.is_empty() {
+        return Err(ReplayError::Nothing("the range holds no commits".into()));
+    }
+    let mut states: Vec<TargetState> = opts.targets.iter().map(|_| TargetState::new()).collect();
     let prefixes: Vec<String> = opts.targets.iter().map(|t| t.context.clone()).collect();
     let interesting = |dir: &str| {
         prefixes.iter().any(|p| {
             p.is_empty()
                 || dir == p
-                || p.starts_with(&format!("{dir}/"))
-                || dir.starts_with(&format!("{p}/"))
-        }) || opts
-            .targets
-            .iter()
-            .any(|t| t.dockerfile.starts_with(&format!("{dir}/")))
+                || p.strip_prefix(dir).is_some_and(|r| r.starts_with('/'))
+                || dir
+                    .strip_prefix(p.as_str())
+                    .is_some_and(|r| r.starts_with('/'))
+        }) || opts.targets.iter().any(|t| {
+            t.dockerfile
+                .strip_prefix(dir)
+                .is_some_and(|r| r.starts_with('/'))
+        })
     };
-    let mut commits = Vec::with_capacity(walk.len());
     let total = walk.len();
+    // The change sets first, newest commit first as `git log` reads them: a pack
+    // stores older versions of a tree as deltas against newer ones, so this
+    // order finds the bases of the next trees in the delta cache (oldest first,
+    // every tree is rebuilt from its base again, several times slower).
+    let mut changes = Vec::with_capacity(total);
     for (n, info) in walk.iter().enumerate() {
+        changes.push(match info.parent {
+            Some(p) => repo
+                .diff_pruned(p, info.id, &interesting)?
+                .into_iter()
+                .map(|c| c.path)
+                .collect(),
+            None => Vec::new(),
+        });
+        (opts.progress)(n + 1, 2 * total);
+    }
+    // Then the predictions, oldest first.
+    walk.reverse();
+    changes.reverse();
+    let mut commits = Vec::with_capacity(total);
+    for (n, (info, paths)) in walk.into_iter().zip(changes).enumerate() {
         let CommitInfo {
             id,
             parent,
             time,
             summary,
-        } = info.clone();
-        let changes = match parent {
-            Some(p) => repo.diff_pruned(p, id, &interesting)?,
-            None => Vec::new(),
-        };
-        let paths: Vec<String> = changes.iter().map(|c| c.path.clone()).collect();
+        } = info;
+        let paths: Vec<String> = paths;
         let mut dockerfile_only_args = Vec::new();
         for (ti, t) in opts.targets.iter().enumerate() {
             let st = &mut states[ti];
+            let costs = opts.costs.get(&t.dockerfile);
             let df_changed = paths.contains(&t.dockerfile);
             let ig_changed = paths.iter().any(|p| {
                 p.ends_with(".dockerignore")
                     && (p.starts_with(&t.dockerfile) || *p == join(&t.context, ".dockerignore"))
             });
+            if !df_changed && !ig_changed && parent.is_some() && st.epoch.is_some() {
+                let (row_cells, cost) = st.predict_in_epoch(t, &paths, costs);
+                let mut row: Vec<Option<Cell>> = vec![None; st.steps.len()];
+                for (r, c) in row_cells {
+                    row[r] = Some(c);
+                }
+                st.cells.push(row);
+                st.costs.push(cost);
+                continue;
+            }
+            st.epoch = None;
             // Baseline: the parent's Dockerfile (first commit of the range).
             if st.dockerfile.is_none() {
                 let base = parent.unwrap_or(id);
@@ -296,20 +568,13 @@ pub fn replay(repo: &Repo, opts: &ReplayOptions) -> Result<Replay, ReplayError> 
                 dockerfile_only_args.push(false);
                 st.ignore = read_ignore(repo, id, t).ok().flatten();
             }
-            let mut cost = CommitCost {
-                seconds: 0.0,
-                floor_seconds: 0.0,
-                unmeasured: 0,
-                rebuilt: 0,
-                uncertain: 0,
-                error: None,
-            };
-            let row_cells = match (&new_bytes, &st.build) {
-                (None, _) => {
+            let mut cost = no_cost();
+            let row_cells = match &new_bytes {
+                None => {
                     cost.error = Some(format!("{} does not exist at {}", t.dockerfile, id.short()));
                     Vec::new()
                 }
-                (Some(bytes), old_build) => match model_of(bytes, t, args_at(t, &id)) {
+                Some(bytes) => match model_of(bytes, t, args_at(t, &id)) {
                     Err(e) => {
                         // The broken text stays current until a commit fixes it, so
                         // later commits fail too, as CI would; the cache still holds
@@ -321,14 +586,7 @@ pub fn replay(repo: &Repo, opts: &ReplayOptions) -> Result<Replay, ReplayError> 
                     Ok(new_build) => {
                         let in_ctx: Vec<String> = paths
                             .iter()
-                            .filter_map(|p| {
-                                if t.context.is_empty() {
-                                    Some(p.clone())
-                                } else {
-                                    p.strip_prefix(&format!("{}/", t.context))
-                                        .map(str::to_string)
-                                }
-                            })
+                            .filter_map(|p| in_context(&t.context, p).map(str::to_string))
                             .collect();
                         let visible = context::visible_changes(
                             &in_ctx,
@@ -337,57 +595,11 @@ pub fn replay(repo: &Repo, opts: &ReplayOptions) -> Result<Replay, ReplayError> 
                             None,
                         );
                         let change = ContextChange { paths: visible };
-                        let baseline = old_build.clone().unwrap_or_else(|| new_build.clone());
-                        let impacts = predict::predict(&predict::Scenario {
-                            old: &baseline,
-                            new: &new_build,
-                            change: &change,
-                            cache: t.cache,
-                            history: (t.cache == CacheMode::Local).then_some(&st.history),
-                        });
-                        let need = floor::necessary(&new_build, &impacts);
-                        let costs = opts.costs.get(&t.dockerfile);
-                        let mut cells = Vec::new();
-                        for imp in &impacts {
-                            let step = &new_build.steps[imp.step];
-                            let sid = StepId {
-                                stage: new_build.stages[step.stage].display_name(),
-                                instruction: step.instruction.clone(),
-                            };
-                            let row = *st.rows.entry(sid.clone()).or_insert_with(|| {
-                                st.steps.push(sid.clone());
-                                st.steps.len() - 1
-                            });
-                            let seconds = costs
-                                .and_then(|c| c.get(&(sid.stage.clone(), sid.instruction.clone())))
-                                .copied();
-                            if imp.verdict != Verdict::Cached {
-                                match imp.verdict {
-                                    Verdict::Rebuilt => cost.rebuilt += 1,
-                                    _ => cost.uncertain += 1,
-                                }
-                                match seconds {
-                                    Some(s) => {
-                                        cost.seconds += s;
-                                        if need[imp.step] {
-                                            cost.floor_seconds += s;
-                                        }
-                                    }
-                                    None => cost.unmeasured += 1,
-                                }
-                            }
-                            cells.push((
-                                row,
-                                Cell {
-                                    verdict: imp.verdict,
-                                    necessary: need[imp.step],
-                                },
-                            ));
-                        }
-                        if t.cache == CacheMode::Local {
-                            let keys = predict::baseline_keys(&new_build);
-                            st.history.extend(predict::record_set(&new_build, &keys));
-                        }
+                        let old_build = st.build.take();
+                        let baseline = old_build.as_ref().unwrap_or(&new_build);
+                        let cells =
+                            st.predict(t, baseline, &new_build, &change, costs, &mut cost, true);
+                        st.epoch = Epoch::new(bytes, t, &new_build, &id);
                         st.build = Some(new_build);
                         st.dockerfile = new_bytes.clone();
                         cells
@@ -409,7 +621,7 @@ pub fn replay(repo: &Repo, opts: &ReplayOptions) -> Result<Replay, ReplayError> 
             class: classify::classify(&paths, &dockerfile_only_args),
             changed_paths: paths.len(),
         });
-        (opts.progress)(n + 1, total);
+        (opts.progress)(total + n + 1, 2 * total);
     }
     let targets = opts
         .targets

@@ -12,6 +12,100 @@ pub struct ReplayDocument<'a> {
     pub replay: &'a Replay,
 }
 
+/// Writes the document as `serde_json::to_writer_pretty` does, byte for byte,
+/// but faster: a replay's document holds millions of values (one cell per step
+/// and commit), and serde_json's pretty printer writes each level of
+/// indentation separately.
+pub fn write_json(out: &mut dyn std::io::Write, doc: &ReplayDocument) -> std::io::Result<()> {
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 16, out);
+    let mut ser = serde_json::Serializer::with_formatter(&mut buffered, Pretty::default());
+    doc.serialize(&mut ser).map_err(std::io::Error::other)?;
+    std::io::Write::flush(&mut buffered)
+}
+
+/// serde_json's `PrettyFormatter` with a two-space indent, writing a line
+/// break and its indentation at once.
+#[derive(Default)]
+struct Pretty {
+    level: usize,
+    has_value: bool,
+}
+
+impl Pretty {
+    /// `prefix` (`\n` or `,\n`) then the indentation of the current level.
+    fn line<W: ?Sized + std::io::Write>(&self, w: &mut W, comma: bool) -> std::io::Result<()> {
+        const SPACES: &[u8; 128] = &[b' '; 128];
+        w.write_all(if comma { b",\n" } else { b"\n" })?;
+        let mut width = self.level * 2;
+        while width > 0 {
+            let n = width.min(SPACES.len());
+            w.write_all(&SPACES[..n])?;
+            width -= n;
+        }
+        Ok(())
+    }
+}
+
+impl serde_json::ser::Formatter for Pretty {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        w.write_all(b"[")
+    }
+
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            self.line(w, false)?;
+        }
+        w.write_all(b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.line(w, !first)
+    }
+
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        w.write_all(b"{")
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            self.line(w, false)?;
+        }
+        w.write_all(b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.line(w, !first)
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+}
+
 fn secs(s: f64) -> String {
     if s >= 120.0 {
         format!("{:.1} min", s / 60.0)
