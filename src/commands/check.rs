@@ -7,32 +7,13 @@ use std::process::ExitCode;
 
 use crate::cli::{CheckArgs, CheckFormat};
 use hoist::history::Repo;
-use hoist::model::{self, BuildOptions, context};
+use hoist::model::{self, BuildOptions};
 use hoist::predict::CacheMode;
 use hoist::replay::ArgValue;
 use hoist::replay::workflow;
 use hoist::report;
 use hoist::rules::{self, Churn, Config, Diagnostic, Facts};
 use hoist::syntax;
-
-/// Every Dockerfile directly in `dir` or one folder down.
-pub(super) fn discover(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir)?.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let full = entry.path();
-        if full.is_dir() {
-            let inner = full.join("Dockerfile");
-            if inner.is_file() && context::is_dockerfile_name(&format!("{name}/Dockerfile")) {
-                found.push(inner);
-            }
-        } else if context::is_dockerfile_name(&name) {
-            found.push(full);
-        }
-    }
-    found.sort();
-    Ok(found)
-}
 
 /// The directory holding `.git` at or above `dir`.
 pub(super) fn repo_root(dir: &Path) -> Option<PathBuf> {
@@ -190,37 +171,10 @@ pub(super) fn usage(message: impl std::fmt::Display) -> anyhow::Result<ExitCode>
 }
 
 pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
-    for name in args.select.iter().chain(&args.ignore) {
-        if name != "all" && rules::find(name).is_none() {
-            let names: Vec<&str> = rules::RULES.iter().map(|r| r.name).collect();
-            return usage(format!(
-                "unknown rule {name:?}; the rules are: {}",
-                names.join(", ")
-            ));
-        }
-    }
-    let paths = if args.paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        args.paths.clone()
+    let files = match super::rule_inputs(&args.select, &args.ignore, &args.paths) {
+        Ok(files) => files,
+        Err(message) => return usage(message),
     };
-    let mut files = Vec::new();
-    for p in &paths {
-        if p.is_dir() {
-            match discover(p) {
-                Ok(found) if found.is_empty() => {
-                    return usage(format!(
-                        "no Dockerfile in {} (looked for Dockerfile, Dockerfile.*, *.Dockerfile, */Dockerfile)",
-                        p.display()
-                    ));
-                }
-                Ok(found) => files.extend(found),
-                Err(e) => return usage(format!("cannot list {}: {e}", p.display())),
-            }
-        } else {
-            files.push(p.clone());
-        }
-    }
     let color = std::io::stdout().is_terminal();
     let err_color = std::io::stderr().is_terminal();
     let mut input_error = false;

@@ -8,9 +8,9 @@ use std::process::ExitCode;
 use crate::cli::FixArgs;
 use hoist::fix::{self, FixError, Options};
 use hoist::report;
-use hoist::rules::{self, Applicability, Config};
+use hoist::rules::{Applicability, Config};
 
-use super::check::{discover, find_config, repo_root, usage, workflow_facts};
+use super::check::{find_config, repo_root, usage, workflow_facts};
 
 /// `HC001 ×2, HC003`: the codes of the applied fixes, in first-applied order.
 fn codes(applied: &[fix::Applied]) -> String {
@@ -39,37 +39,10 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 }
 
 pub fn run(args: FixArgs) -> anyhow::Result<ExitCode> {
-    for name in args.select.iter().chain(&args.ignore) {
-        if name != "all" && rules::find(name).is_none() {
-            let names: Vec<&str> = rules::RULES.iter().map(|r| r.name).collect();
-            return usage(format!(
-                "unknown rule {name:?}; the rules are: {}",
-                names.join(", ")
-            ));
-        }
-    }
-    let paths = if args.paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        args.paths.clone()
+    let files = match super::rule_inputs(&args.select, &args.ignore, &args.paths) {
+        Ok(files) => files,
+        Err(message) => return usage(message),
     };
-    let mut files = Vec::new();
-    for p in &paths {
-        if p.is_dir() {
-            match discover(p) {
-                Ok(found) if found.is_empty() => {
-                    return usage(format!(
-                        "no Dockerfile in {} (looked for Dockerfile, Dockerfile.*, *.Dockerfile, */Dockerfile)",
-                        p.display()
-                    ));
-                }
-                Ok(found) => files.extend(found),
-                Err(e) => return usage(format!("cannot list {}: {e}", p.display())),
-            }
-        } else {
-            files.push(p.clone());
-        }
-    }
     let opts = Options {
         unsafe_fixes: args.unsafe_fixes,
     };

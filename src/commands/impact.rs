@@ -1,10 +1,7 @@
 //! `hoist impact`: model the build before and after a change and predict each step.
 
 use std::io::{IsTerminal, Write};
-use std::path::Path;
 use std::process::ExitCode;
-
-use anyhow::Context;
 
 use crate::cli::{CacheArg, Format, ImpactArgs};
 use hoist::model::{self, BuildOptions, context};
@@ -13,37 +10,6 @@ use hoist::report;
 use hoist::syntax;
 
 use super::{Inputs, build_args, read_ignore, read_input};
-
-/// Every Dockerfile directly in the context or one folder down.
-fn discover_dockerfiles(context_dir: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
-    let mut found = Vec::new();
-    let entries = std::fs::read_dir(context_dir)
-        .with_context(|| format!("cannot list {}", context_dir.display()))?;
-    let cwd = std::env::current_dir()
-        .and_then(|d| d.canonicalize())
-        .unwrap_or_default();
-    // Show paths as the user would type them from here.
-    let shown = |full: &Path| -> std::path::PathBuf {
-        match full.strip_prefix(&cwd) {
-            Ok(rel) if !rel.as_os_str().is_empty() => rel.to_path_buf(),
-            _ => full.to_path_buf(),
-        }
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let full = entry.path();
-        if full.is_dir() {
-            let inner = full.join("Dockerfile");
-            if inner.is_file() && context::is_dockerfile_name(&format!("{name}/Dockerfile")) {
-                found.push(shown(&inner));
-            }
-        } else if context::is_dockerfile_name(&name) {
-            found.push(shown(&full));
-        }
-    }
-    found.sort();
-    Ok(found)
-}
 
 pub fn run(args: ImpactArgs) -> anyhow::Result<ExitCode> {
     let context_dir = args.context.canonicalize().map_err(|e| {
@@ -59,7 +25,7 @@ pub fn run(args: ImpactArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let files = if args.files.is_empty() {
-        let found = discover_dockerfiles(&context_dir)?;
+        let found = super::discover_dockerfiles(&context_dir)?;
         if found.is_empty() {
             anyhow::bail!(
                 "no Dockerfile in {} (looked for Dockerfile, Dockerfile.*, *.Dockerfile, */Dockerfile); name one with -f",

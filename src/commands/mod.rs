@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use crate::cli::{Cli, Command};
+use hoist::model::context;
 use hoist::model::ignore::IgnoreFile;
 
 mod check;
@@ -82,4 +83,77 @@ pub fn read_input(path: &Path) -> anyhow::Result<Vec<u8>> {
         return Ok(buf);
     }
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// Every Dockerfile directly in the context or one folder down.
+pub fn discover_dockerfiles(context_dir: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    let mut found = Vec::new();
+    let entries = std::fs::read_dir(context_dir)
+        .with_context(|| format!("cannot list {}", context_dir.display()))?;
+    let cwd = std::env::current_dir()
+        .and_then(|d| d.canonicalize())
+        .unwrap_or_default();
+    // Show paths as the user would type them from here.
+    let shown = |full: &Path| -> std::path::PathBuf {
+        match full.strip_prefix(&cwd) {
+            Ok(rel) if !rel.as_os_str().is_empty() => rel.to_path_buf(),
+            _ => full.to_path_buf(),
+        }
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let full = entry.path();
+        if full.is_dir() {
+            let inner = full.join("Dockerfile");
+            if inner.is_file() && context::is_dockerfile_name(&format!("{name}/Dockerfile")) {
+                found.push(shown(&inner));
+            }
+        } else if context::is_dockerfile_name(&name) {
+            found.push(shown(&full));
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// `hoist check` / `hoist fix` inputs: the rule names checked against the
+/// registry, and PATH arguments expanded (a directory means its Dockerfiles).
+/// `Err` carries the usage message (exit 2).
+pub fn rule_inputs(
+    select: &[String],
+    ignore: &[String],
+    paths: &[std::path::PathBuf],
+) -> Result<Vec<std::path::PathBuf>, String> {
+    for name in select.iter().chain(ignore) {
+        if name != "all" && hoist::rules::find(name).is_none() {
+            let names: Vec<&str> = hoist::rules::RULES.iter().map(|r| r.name).collect();
+            return Err(format!(
+                "unknown rule {name:?}; the rules are: {}",
+                names.join(", ")
+            ));
+        }
+    }
+    let paths = if paths.is_empty() {
+        vec![std::path::PathBuf::from(".")]
+    } else {
+        paths.to_vec()
+    };
+    let mut files = Vec::new();
+    for p in &paths {
+        if p.is_dir() {
+            match discover_dockerfiles(p) {
+                Ok(found) if found.is_empty() => {
+                    return Err(format!(
+                        "no Dockerfile in {} (looked for Dockerfile, Dockerfile.*, *.Dockerfile, */Dockerfile)",
+                        p.display()
+                    ));
+                }
+                Ok(found) => files.extend(found),
+                Err(e) => return Err(format!("{e:#}")),
+            }
+        } else {
+            files.push(p.clone());
+        }
+    }
+    Ok(files)
 }
