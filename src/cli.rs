@@ -93,23 +93,41 @@ pub enum Command {
     )]
     Measure(MeasureArgs),
 
-    /// Check hoist's predictions against real builds of a commit range.
+    /// Check hoist against real builds: predictions over a commit range
+    /// (`--git`), or that a fix builds the same image (`--fix`).
     ///
-    /// Writes each commit of the first-parent range (OLD, then every commit up
-    /// to NEW, in order) into a temporary directory, builds it on the same
-    /// builder, and compares, step by step, what BuildKit did (cached or ran)
-    /// with hoist's prediction for that commit on a builder holding the
-    /// records of the builds before it. FROM steps are listed but not compared:
-    /// BuildKit reports a local base image as cached or not arbitrarily.
+    /// With `--git OLD..NEW`: writes each commit of the first-parent range
+    /// (OLD, then every commit up to NEW, in order) into a temporary
+    /// directory, builds it on the same builder, and compares, step by step,
+    /// what BuildKit did (cached or ran) with hoist's prediction for that
+    /// commit on a builder holding the records of the builds before it. FROM
+    /// steps are listed but not compared: BuildKit reports a local base image
+    /// as cached or not arbitrarily. Records left on the builder by earlier
+    /// runs can serve a step that the prediction (which knows only this run's
+    /// builds) calls rebuilt. `-f` and `--context` are repository paths.
     ///
-    /// Records left on the builder by earlier runs can serve a step that the
-    /// prediction (which knows only this run's builds) calls rebuilt.
+    /// With `--fix`: computes in memory what `hoist fix` would write (safe
+    /// fixes; unsafe ones too with `--unsafe`), builds the Dockerfile as it is
+    /// and the fixed one (from a temporary directory, with the same context and
+    /// the same ignore file, or the fixed one when a fix edits it) on the same
+    /// builder, and compares the two final images: every path's kind, contents,
+    /// mode, owner and link target (not modification times), and the config
+    /// (Env, Entrypoint, Cmd, User, WorkingDir, Labels, ExposedPorts, Volumes,
+    /// StopSignal, Healthcheck, Shell, OnBuild). Your files are never written;
+    /// the two images are removed afterwards. `-f` and `--context` are
+    /// ordinary paths (default: `Dockerfile` in the context, the context being
+    /// the current directory).
     ///
-    /// Exit status: 0 when every compared step agrees, 1 on any disagreement on
-    /// a step hoist did not call `uncertain` (or when a commit does not build),
-    /// 2 on bad usage.
+    /// Exit status with `--git`: 0 when every compared step agrees, 1 on any
+    /// disagreement on a step hoist did not call `uncertain` (or when a commit
+    /// does not build, or no engine answers), 2 on bad usage.
+    ///
+    /// Exit status with `--fix`: 0 when the images are identical or there is
+    /// nothing to fix, 1 when they differ (or the fixed Dockerfile does not
+    /// build), 2 when the check could not be made: bad usage, an unreadable
+    /// Dockerfile, no engine, or the current Dockerfile does not build.
     #[command(
-        after_help = "Examples:\n  hoist verify --git HEAD~3..HEAD\n  hoist verify --git v1.0..main -f docker/Dockerfile --context . --build-arg VERSION=1"
+        after_help = "Examples:\n  hoist verify --git HEAD~3..HEAD\n  hoist verify --git v1.0..main -f docker/Dockerfile --context . --build-arg VERSION=1\n  hoist verify --fix\n  hoist verify --fix --unsafe -f docker/api.Dockerfile --context . --build-arg COMMIT=abc123\n  hoist verify --fix --select volatile-arg-too-early --target runtime\n\nNo engine? In this project: eval \"$(scripts/engine start)\""
     )]
     Verify(VerifyArgs),
 
@@ -168,11 +186,24 @@ pub enum Command {
     /// (`--diff`, the default). With `--write`, replaces each changed file
     /// atomically and prints one line per file.
     ///
+    /// A fix may edit the ignore file beside the Dockerfile too
+    /// (`context-churn`); the diff and `--write` then cover both files.
+    ///
+    /// With `--compare`, writes nothing and proves the saving instead: it
+    /// replays the repository's history (the last N commits) twice, with the
+    /// Dockerfile as it is now and as fixed, both held constant while the
+    /// commits change the context, and prints the predicted seconds of every
+    /// commit before and after. Seconds come from the timings store
+    /// (`hoist measure`, `hoist timings import`); unmeasured steps count 0 s,
+    /// as in `hoist replay`. Build args and builds per commit come from the CI
+    /// workflows, as in `hoist replay`. `hoist verify --fix` proves the fixed
+    /// Dockerfile builds the same image.
+    ///
     /// Exit status: with `--diff`, 0 when nothing would change and 1 when
-    /// something would; with `--write`, 0; 2 on bad usage, a file that cannot
-    /// be read or parsed, or a fix refused.
+    /// something would; with `--write` or `--compare`, 0; 2 on bad usage, a
+    /// file that cannot be read or parsed, or a fix refused.
     #[command(
-        after_help = "Examples:\n  hoist fix\n  hoist fix --unsafe examples/go-service.Dockerfile\n  hoist fix --write Dockerfile\n  hoist fix --select volatile-arg-too-early --write ."
+        after_help = "Examples:\n  hoist fix\n  hoist fix --unsafe examples/go-service.Dockerfile\n  hoist fix --write Dockerfile\n  hoist fix --select volatile-arg-too-early --write .\n  hoist fix --compare -n 300 server.Dockerfile"
     )]
     Fix(FixArgs),
 }
@@ -188,8 +219,26 @@ pub struct FixArgs {
     pub diff: bool,
 
     /// Write the fixed files (atomically; unchanged files are not touched).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "compare")]
     pub write: bool,
+
+    /// Replay the history with the current and the fixed Dockerfile and print
+    /// the predicted seconds per commit before and after; write nothing.
+    #[arg(long, conflicts_with = "diff")]
+    pub compare: bool,
+
+    /// With --compare: replay the last N commits of the first-parent history.
+    #[arg(
+        short = 'n',
+        value_name = "N",
+        default_value_t = 100,
+        requires = "compare"
+    )]
+    pub count: usize,
+
+    /// With --compare: the output format.
+    #[arg(long, value_enum, default_value_t = Format::Text, requires = "compare")]
+    pub format: Format,
 
     /// Apply unsafe fixes too: they may change what the image holds; review them.
     #[arg(long = "unsafe")]
@@ -458,14 +507,36 @@ pub struct MeasureArgs {
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
     /// The commits to build: `OLD..NEW` (OLD must be a first-parent ancestor of NEW).
-    #[arg(long, value_name = "OLD..NEW")]
-    pub git: String,
+    #[arg(
+        long,
+        value_name = "OLD..NEW",
+        required_unless_present = "fix",
+        conflicts_with = "fix"
+    )]
+    pub git: Option<String>,
 
-    /// The Dockerfile, relative to the repository root (default: `Dockerfile` in the context).
+    /// Build the Dockerfile as it is and as `hoist fix` would make it, and
+    /// compare the two images (filesystem and config); writes nothing.
+    #[arg(long)]
+    pub fix: bool,
+
+    /// With `--fix`: apply unsafe fixes too (they may change the image; the
+    /// comparison shows whether they do).
+    #[arg(long = "unsafe", requires = "fix")]
+    pub unsafe_fixes: bool,
+
+    /// With `--fix`: apply only the fixes of these rules (names or codes;
+    /// comma-separated or repeated).
+    #[arg(long, value_name = "NAME", value_delimiter = ',', requires = "fix")]
+    pub select: Vec<String>,
+
+    /// The Dockerfile (default: `Dockerfile` in the context). With `--git`, a
+    /// path relative to the repository root; with `--fix`, an ordinary path.
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     pub file: Option<String>,
 
-    /// The build context, relative to the repository root.
+    /// The build context. With `--git`, relative to the repository root; with
+    /// `--fix`, an ordinary path.
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub context: String,
 
@@ -481,7 +552,7 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "NAME")]
     pub builder: Option<String>,
 
-    /// The repository (default: the one holding the current directory).
-    #[arg(long, value_name = "DIR", default_value = ".")]
+    /// With `--git`: the repository (default: the one holding the current directory).
+    #[arg(long, value_name = "DIR", default_value = ".", conflicts_with = "fix")]
     pub repo: PathBuf,
 }

@@ -546,6 +546,40 @@ fn context_churn_counts_docs_only_commits() {
     assert!(msg.starts_with("2 of the last 5 commits (40%)"), "{msg}");
     assert_eq!(v[0]["line"], 4);
     assert!(v[0]["help"].as_str().unwrap().contains(".dockerignore"));
+    assert_eq!(v[0]["fix"]["target"], "ignore-file");
+    assert_eq!(v[0]["fix"]["applicability"], "unsafe");
+
+    // The fix edits the ignore file: unsafe, so only with --unsafe.
+    let (code, out, err) = hoist(d, &["fix", "--diff"]);
+    assert_eq!(code, 0, "nothing safe to apply: {out}{err}");
+    assert!(err.contains("1 unsafe fix not applied"), "{err}");
+    let (code, out, err) = hoist(d, &["fix", "--diff", "--unsafe", "--select", "HC009"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("+++ b/.dockerignore"), "{out}");
+    assert!(out.contains("+**/*.md\n"), "{out}");
+    assert!(out.contains("+.github/\n"), "{out}");
+    assert!(
+        !out.contains("+docs/"),
+        "docs/api.txt is copied by name: {out}"
+    );
+    assert_eq!(
+        fs::read(d.join(".dockerignore")).unwrap(),
+        b".git\n",
+        "--diff writes nothing"
+    );
+    let (code, out, err) = hoist(d, &["fix", "--write", "--unsafe", "--select", "HC009"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let ignore = fs::read_to_string(d.join(".dockerignore")).unwrap();
+    assert!(
+        ignore.starts_with(".git\n# Not needed in the image"),
+        "{ignore}"
+    );
+    assert!(ignore.ends_with("**/*.md\n.github/\n"), "{ignore}");
+    // Idempotent: the history seen through the new ignore file has no such commits.
+    let (code, out, err) = hoist(d, &["check", "--select", "context-churn"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = hoist(d, &["fix", "--diff", "--unsafe", "--select", "HC009"]);
+    assert_eq!((code, out.as_str()), (0, ""), "{err}");
 }
 
 /// All findings of every rule on a source (default facts and configuration).

@@ -165,6 +165,7 @@ fn every_fix_on_its_fixtures_is_exact_idempotent_and_silences_the_rule() {
         "volatile-arg-too-early",
         "independent-step-after-source-copy",
         "swallowed-failure",
+        "download-in-manifest-chain",
     ] {
         assert!(
             covered.iter().any(|c| c == rule),
@@ -181,8 +182,26 @@ fn the_fixes_that_fire_are_the_ones_expected() {
             "volatile-arg-too-early/bad-before-download.Dockerfile",
             Applicability::Safe,
         ),
+        // The read/write analysis proves this move safe...
         (
             "independent-step-after-source-copy/bad-curl.Dockerfile",
+            Applicability::Safe,
+        ),
+        // ...and finds what is in the way of these.
+        (
+            "independent-step-after-source-copy/bad-unsafe-overwrites.Dockerfile",
+            Applicability::Unsafe,
+        ),
+        (
+            "independent-step-after-source-copy/bad-unsafe-workdir.Dockerfile",
+            Applicability::Unsafe,
+        ),
+        (
+            "download-in-manifest-chain/bad-named-stage.Dockerfile",
+            Applicability::Safe,
+        ),
+        (
+            "download-in-manifest-chain/bad-install-in-chain.Dockerfile",
             Applicability::Unsafe,
         ),
         (
@@ -295,11 +314,14 @@ fn story_with_unsafe_moves_the_downloads_above_the_manifest_copy() {
     let original = fs::read_to_string(story()).unwrap();
     fs::write(dir.path().join("Dockerfile"), &original).unwrap();
 
-    // Safe only: nothing the story needs is safe; exit 0, no diff, a hint.
+    // Safe only: the move of the downloads is proven safe (no crossed step
+    // touches /out/extensions); removing `|| true` is not, and is held back.
     let (code, stdout, stderr) = hoist(dir.path(), &["fix", "Dockerfile"]);
-    assert_eq!(code, 0, "{stdout}{stderr}");
-    assert!(stdout.is_empty(), "{stdout}");
-    assert!(stderr.contains("--unsafe"), "{stderr}");
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(stdout.contains("+RUN mkdir -p /out/extensions"), "{stdout}");
+    assert!(stdout.contains("|| true"), "{stdout}");
+    assert!(stderr.contains("would apply 1 fix (HC003)"), "{stderr}");
+    assert!(stderr.contains("1 unsafe fix not applied"), "{stderr}");
 
     // The preview: a unified diff, exit 1, the file untouched.
     let (code, diff, stderr) = hoist(dir.path(), &["fix", "--unsafe", "--diff", "Dockerfile"]);

@@ -110,6 +110,7 @@ fn history_churn(root: &Path, dockerfile: &Path) -> Option<Churn> {
         )
     };
     let ignore = super::read_ignore(&ignore_path).ok().flatten();
+    let ignore_text = std::fs::read(&ignore_path).unwrap_or_default();
     let repo = Repo::open(root).ok()?;
     let head = repo.resolve("HEAD").ok()?;
     let walk = repo
@@ -122,6 +123,7 @@ fn history_churn(root: &Path, dockerfile: &Path) -> Option<Churn> {
     };
     let mut churn = Churn {
         ignore_file,
+        ignore_text,
         ..Churn::default()
     };
     for c in walk {
@@ -165,6 +167,73 @@ fn measured(dockerfile: &Path) -> std::collections::BTreeMap<(String, String), f
     }
 }
 
+/// What the rules read besides the Dockerfile: its `hoist.toml` (read once per
+/// file found) with the command line's selection, and the repository's facts.
+pub(super) struct Setup {
+    select: Vec<String>,
+    ignore: Vec<String>,
+    configs: BTreeMap<Option<PathBuf>, Config>,
+}
+
+impl Setup {
+    pub fn new(select: &[String], ignore: &[String]) -> Setup {
+        Setup {
+            select: select.to_vec(),
+            ignore: ignore.to_vec(),
+            configs: BTreeMap::new(),
+        }
+    }
+
+    fn dir(path: &Path) -> &Path {
+        path.parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+    }
+
+    /// The configuration that applies to the Dockerfile at `path`; `Err` is
+    /// the message for a `hoist.toml` that does not parse.
+    pub fn config(&mut self, path: &Path) -> Result<Config, String> {
+        let config_path = find_config(Self::dir(path));
+        let mut config = match self.configs.get(&config_path) {
+            Some(c) => c.clone(),
+            None => {
+                let c = match &config_path {
+                    None => Config::default(),
+                    Some(p) => {
+                        let text = std::fs::read_to_string(p).unwrap_or_default();
+                        Config::parse(&text).map_err(|e| {
+                            format!("{}:{}: error: {}", p.display(), e.line, e.message)
+                        })?
+                    }
+                };
+                self.configs.insert(config_path, c.clone());
+                c
+            }
+        };
+        if !self.select.is_empty() {
+            config.select = self.select.clone();
+        }
+        config.ignore.extend(self.ignore.iter().cloned());
+        Ok(config)
+    }
+
+    /// What the repository says about the Dockerfile (workflows; recent
+    /// history and measured timings when the rules that read them are on).
+    pub fn facts(&self, path: &Path, config: &Config) -> Facts {
+        let Some(root) = repo_root(Self::dir(path)) else {
+            return Facts::default();
+        };
+        let mut f = workflow_facts(&root, path);
+        if config.enabled(&hoist::rules::context_churn::RULE) {
+            f.churn = history_churn(&root, path);
+        }
+        if config.enabled(&hoist::rules::low_value_layer::RULE) {
+            f.step_seconds = measured(path);
+        }
+        f
+    }
+}
+
 pub(super) fn usage(message: impl std::fmt::Display) -> anyhow::Result<ExitCode> {
     eprintln!("error: {message}");
     Ok(ExitCode::from(2))
@@ -180,7 +249,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let mut input_error = false;
     let mut diags: Vec<Diagnostic> = Vec::new();
     let mut sources: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-    let mut configs: BTreeMap<Option<PathBuf>, Config> = BTreeMap::new();
+    let mut setup = Setup::new(&args.select, &args.ignore);
     let mut failed = false;
     for path in &files {
         let shown = path.display().to_string();
@@ -231,49 +300,14 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
                 continue;
             }
         };
-        let dir = path
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let config_path = find_config(dir);
-        let config = match configs.get(&config_path) {
-            Some(c) => c.clone(),
-            None => {
-                let c = match &config_path {
-                    None => Config::default(),
-                    Some(p) => {
-                        let text = std::fs::read_to_string(p).unwrap_or_default();
-                        match Config::parse(&text) {
-                            Ok(c) => c,
-                            Err(e) => {
-                                eprintln!("{}:{}: error: {}", p.display(), e.line, e.message);
-                                return Ok(ExitCode::from(2));
-                            }
-                        }
-                    }
-                };
-                configs.insert(config_path.clone(), c.clone());
-                c
+        let config = match setup.config(path) {
+            Ok(c) => c,
+            Err(message) => {
+                eprintln!("{message}");
+                return Ok(ExitCode::from(2));
             }
         };
-        let mut config = config;
-        if !args.select.is_empty() {
-            config.select = args.select.clone();
-        }
-        config.ignore.extend(args.ignore.iter().cloned());
-        let facts = match repo_root(dir) {
-            Some(root) => {
-                let mut f = workflow_facts(&root, path);
-                if config.enabled(&hoist::rules::context_churn::RULE) {
-                    f.churn = history_churn(&root, path);
-                }
-                if config.enabled(&hoist::rules::low_value_layer::RULE) {
-                    f.step_seconds = measured(path);
-                }
-                f
-            }
-            None => Facts::default(),
-        };
+        let facts = setup.facts(path, &config);
         let input = rules::Input {
             path: &shown,
             file: &file,

@@ -14,6 +14,7 @@ use hoist::model::ignore::IgnoreFile;
 mod check;
 mod demo;
 mod fix;
+mod fix_compare;
 mod git_inputs;
 mod impact;
 mod measure;

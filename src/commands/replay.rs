@@ -138,6 +138,7 @@ pub fn execute(
                 builds_per_commit: args.builds_per_commit.unwrap_or(1).max(1),
                 cache,
                 source: "command line".into(),
+                pinned: None,
             })
             .collect()
     };

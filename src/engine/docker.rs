@@ -51,6 +51,9 @@ pub enum EngineError {
     #[error("--builder {name}: {detail}; list the builders with `docker buildx ls`")]
     UnknownBuilder { name: String, detail: String },
 
+    #[error("{what}: {detail}")]
+    Command { what: String, detail: String },
+
     #[error("docker build did not finish within {0:?}; it was stopped")]
     Timeout(Duration),
 
@@ -119,13 +122,31 @@ impl BuildOutput {
         let all: Vec<&str> = self.log.lines().collect();
         all[all.len().saturating_sub(lines)..].join("\n")
     }
+
+    /// The last lines of the log as people read it: a rawjson log is rendered
+    /// as plain-progress lines first (as the echo shows it), a plain log is
+    /// [`BuildOutput::tail`].
+    pub fn readable_tail(&self, lines: usize) -> String {
+        if self.format == ProgressFormat::Plain {
+            return self.tail(lines);
+        }
+        let mut echo = RawJsonEcho::default();
+        let mut text: Vec<u8> = Vec::new();
+        for line in self.log.split_inclusive('\n') {
+            echo.line(line, &mut text);
+        }
+        echo.finish(&mut text);
+        let text = String::from_utf8_lossy(&text);
+        let all: Vec<&str> = text.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
+    }
 }
 
 /// Output of a short command.
-struct Captured {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
+pub(super) struct Captured {
+    pub(super) status: ExitStatus,
+    pub(super) stdout: String,
+    pub(super) stderr: String,
 }
 
 fn host_note() -> String {
@@ -135,7 +156,7 @@ fn host_note() -> String {
     }
 }
 
-fn one_line(s: &str) -> String {
+pub(super) fn one_line(s: &str) -> String {
     let t = s.trim();
     let first = t.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or(t);
     first.trim().to_string()
@@ -217,7 +238,7 @@ impl Docker {
         })
     }
 
-    fn run_probe(&self, args: &[&str]) -> Result<Captured, EngineError> {
+    pub(super) fn run_probe(&self, args: &[&str]) -> Result<Captured, EngineError> {
         capture(&self.client, args).map_err(|e| EngineError::Io {
             what: format!("cannot run {} {}", self.client.display(), args.join(" ")),
             source: e,
@@ -271,6 +292,14 @@ impl Docker {
 
     /// The command line of a build (without the client), for messages and tests.
     pub fn build_args(&self, req: &BuildRequest) -> Vec<String> {
+        self.build_args_tagged(req, None)
+    }
+
+    /// The command line of a build whose result is tagged `tag` in the
+    /// daemon's image store: `-t TAG`, and with buildx also `--load` (a
+    /// `docker-container` builder keeps its result to itself otherwise; for
+    /// the `docker` driver it is what happens anyway).
+    pub fn build_args_tagged(&self, req: &BuildRequest, tag: Option<&str>) -> Vec<String> {
         let mut args: Vec<String> = Vec::new();
         if self.buildx {
             args.extend(["buildx".into(), "build".into(), "--progress=rawjson".into()]);
@@ -279,6 +308,12 @@ impl Docker {
             }
         } else {
             args.extend(["build".into(), "--progress=plain".into()]);
+        }
+        if let Some(t) = tag {
+            args.push(format!("--tag={t}"));
+            if self.buildx {
+                args.push("--load".into());
+            }
         }
         if let Some(f) = req.dockerfile {
             args.push("-f".into());
@@ -298,7 +333,18 @@ impl Docker {
     /// Runs one build. The progress is captured (and echoed on stderr when
     /// asked); a failing build is a normal result with a failed status.
     pub fn build(&self, req: &BuildRequest) -> Result<BuildOutput, EngineError> {
-        let args = self.build_args(req);
+        self.run_build(req, None)
+    }
+
+    /// [`Docker::build`], with the result tagged `tag` in the daemon's image
+    /// store (see [`Docker::build_args_tagged`]), for reading it afterwards.
+    /// The caller removes the image ([`crate::engine::image::remove_image`]).
+    pub fn build_tagged(&self, req: &BuildRequest, tag: &str) -> Result<BuildOutput, EngineError> {
+        self.run_build(req, Some(tag))
+    }
+
+    fn run_build(&self, req: &BuildRequest, tag: Option<&str>) -> Result<BuildOutput, EngineError> {
+        let args = self.build_args_tagged(req, tag);
         let mut cmd = Command::new(&self.client);
         cmd.args(&args)
             .env("DOCKER_BUILDKIT", "1")
@@ -436,7 +482,7 @@ fn unreachable_message(log: &str) -> Option<String> {
 }
 
 /// Runs a short command and captures its output (killed after [`PROBE_TIMEOUT`]).
-fn capture(client: &Path, args: &[&str]) -> std::io::Result<Captured> {
+pub(super) fn capture(client: &Path, args: &[&str]) -> std::io::Result<Captured> {
     let mut child = Command::new(client)
         .args(args)
         .stdin(Stdio::null())
@@ -523,6 +569,16 @@ mod tests {
         assert_eq!(
             classic.build_args(&req).join(" "),
             "build --progress=plain -f /ctx/app.Dockerfile --target=build --build-arg V=2 /ctx"
+        );
+        assert_eq!(
+            buildx
+                .build_args_tagged(&req, Some("hoist-verify-1-0:current"))
+                .join(" "),
+            "buildx build --progress=rawjson --builder=fleet --tag=hoist-verify-1-0:current --load -f /ctx/app.Dockerfile --target=build --build-arg V=2 /ctx"
+        );
+        assert_eq!(
+            classic.build_args_tagged(&req, Some("t:1")).join(" "),
+            "build --progress=plain --tag=t:1 -f /ctx/app.Dockerfile --target=build --build-arg V=2 /ctx"
         );
     }
 

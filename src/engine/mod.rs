@@ -11,6 +11,9 @@
 //!   step by step, with what the engine did.
 //! - [`commits`] reads a build's inputs at a commit and the context paths
 //!   that differ between two commits (empty directories included).
+//! - [`image`] reads a built image (`docker export` of a container made
+//!   from it, `docker image inspect`) and compares two: `verify --fix`'s
+//!   proof that a fix builds the same image.
 //! - [`report`] holds the text tables of `measure` and `verify`.
 //! - [`progress`] renders a rawjson stream as plain-progress lines for people.
 //!
@@ -20,6 +23,7 @@
 pub mod agreement;
 pub mod commits;
 pub mod docker;
+pub mod image;
 pub mod progress;
 pub mod report;
 pub mod worktree;

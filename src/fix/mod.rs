@@ -10,7 +10,7 @@
 //! describe) is the rules' business (`Input::block_span`).
 
 use crate::model::{self, BuildOptions};
-use crate::rules::{self, Applicability, Config, Diagnostic, Edit, Facts, Fix};
+use crate::rules::{self, Applicability, Config, Diagnostic, Edit, Facts, Fix, Target};
 use crate::syntax;
 
 /// Rounds of check-and-apply before giving up on reaching a fixed point.
@@ -60,6 +60,9 @@ pub struct Outcome {
     pub converged: bool,
     /// The findings on the fixed file.
     pub remaining: Vec<Diagnostic>,
+    /// The ignore file after the applied ignore-file fixes; `None` when none
+    /// was applied.
+    pub ignore: Option<Vec<u8>>,
 }
 
 impl Outcome {
@@ -132,17 +135,21 @@ fn touch(a: &Edit, b: &Edit) -> bool {
 /// The applicable fixes of `diags`, in order, keeping only those whose edits
 /// touch no edit of a fix kept before them.
 pub fn select<'d>(diags: &'d [Diagnostic], opts: &Options) -> Vec<&'d Diagnostic> {
-    let mut taken: Vec<&Edit> = Vec::new();
+    let mut taken: Vec<(&Target, &Edit)> = Vec::new();
     let mut out = Vec::new();
     for d in diags {
         let Some(fix) = &d.fix else { continue };
         if !opts.allows(fix) || fix.edits.is_empty() {
             continue;
         }
-        if fix.edits.iter().any(|e| taken.iter().any(|t| touch(e, t))) {
+        if fix.edits.iter().any(|e| {
+            taken
+                .iter()
+                .any(|(target, t)| **target == fix.target && touch(e, t))
+        }) {
             continue;
         }
-        taken.extend(&fix.edits);
+        taken.extend(fix.edits.iter().map(|e| (&fix.target, e)));
         out.push(d);
     }
     out
@@ -177,13 +184,20 @@ pub fn fix_source(
     config: &Config,
     opts: &Options,
 ) -> Result<Outcome, FixError> {
-    fix_with(source, opts, |text| check(path, text, facts, config))
+    let ignore = facts.churn.as_ref().map_or(&[][..], |c| &c.ignore_text[..]);
+    fix_with(source, ignore, opts, |text| {
+        check(path, text, facts, config)
+    })
 }
 
 /// [`fix_source`] with the check given: it must parse, type and model the
 /// text (an `Err` after a round refuses the fixes of that round).
+/// `ignore_source` is the ignore file that [`Target::IgnoreFile`] edits are
+/// against. Its fixes are applied in one round only: the check does not see
+/// the ignore file, so later rounds would offer the same edit again.
 pub fn fix_with(
     source: &[u8],
+    ignore_source: &[u8],
     opts: &Options,
     mut check: impl FnMut(&[u8]) -> Result<Vec<Diagnostic>, FixError>,
 ) -> Result<Outcome, FixError> {
@@ -193,8 +207,16 @@ pub fn fix_with(
     let mut diags = check(&current)?;
     let mut rounds = 0;
     let mut converged = true;
+    let mut ignore: Option<Vec<u8>> = None;
     loop {
-        let chosen = select(&diags, opts);
+        let mut chosen = select(&diags, opts);
+        if ignore.is_some() {
+            chosen.retain(|d| {
+                d.fix
+                    .as_ref()
+                    .is_some_and(|f| f.target == Target::Dockerfile)
+            });
+        }
         if chosen.is_empty() {
             break;
         }
@@ -204,28 +226,43 @@ pub fn fix_with(
         }
         rounds += 1;
         let mut edits = Vec::new();
+        let mut ignore_edits = Vec::new();
         for d in &chosen {
             let fix = d.fix.as_ref().expect("selected fixes exist");
+            let len = match fix.target {
+                Target::Dockerfile => current.len(),
+                Target::IgnoreFile(_) => ignore_source.len(),
+            };
             for e in &fix.edits {
-                if e.start > e.end || e.end > current.len() {
+                if e.start > e.end || e.end > len {
                     return Err(FixError::BadEdit {
                         rule: d.rule,
                         code: d.code,
                         start: e.start,
                         end: e.end,
-                        len: current.len(),
+                        len,
                     });
                 }
             }
-            edits.extend(fix.edits.iter().cloned());
+            match fix.target {
+                Target::Dockerfile => edits.extend(fix.edits.iter().cloned()),
+                Target::IgnoreFile(_) => ignore_edits.extend(fix.edits.iter().cloned()),
+            }
         }
-        let next = apply_edits(&current, &edits).map_err(|(start, end)| FixError::BadEdit {
+        let bad = |(start, end), len| FixError::BadEdit {
             rule: chosen[0].rule,
             code: chosen[0].code,
             start,
             end,
-            len: current.len(),
-        })?;
+            len,
+        };
+        let next = apply_edits(&current, &edits).map_err(|e| bad(e, current.len()))?;
+        if !ignore_edits.is_empty() {
+            ignore = Some(
+                apply_edits(ignore_source, &ignore_edits)
+                    .map_err(|e| bad(e, ignore_source.len()))?,
+            );
+        }
         let names = || {
             chosen
                 .iter()
@@ -266,8 +303,13 @@ pub fn fix_with(
             });
         }
         if next == current {
-            // The edits changed nothing: applying them again would not either.
-            break;
+            // The Dockerfile edits changed nothing: applying them again would
+            // not either (an ignore-file fix is not offered again).
+            if ignore_edits.is_empty() {
+                break;
+            }
+            diags = next_diags;
+            continue;
         }
         if seen.contains(&next) {
             // Back to an earlier state: the fixes undo each other.
@@ -286,6 +328,7 @@ pub fn fix_with(
         rounds,
         converged,
         remaining: diags,
+        ignore,
     })
 }
 
@@ -354,6 +397,7 @@ mod tests {
             help: None,
             fix: Some(Fix {
                 applicability,
+                target: crate::rules::Target::Dockerfile,
                 message: "f".into(),
                 edits,
             }),
@@ -383,7 +427,7 @@ mod tests {
                 vec![]
             }
         };
-        match fix_with(src, &UNSAFE, checker(rule)) {
+        match fix_with(src, b"", &UNSAFE, checker(rule)) {
             Err(FixError::Broken { fixes, line, .. }) => {
                 assert!(fixes.contains("test-rule (HC999, line 1)"), "{fixes}");
                 assert_eq!(line, 1);
@@ -403,7 +447,7 @@ mod tests {
             }
         };
         assert!(matches!(
-            fix_with(src, &UNSAFE, checker(rule)),
+            fix_with(src, b"", &UNSAFE, checker(rule)),
             Err(FixError::Broken { .. })
         ));
     }
@@ -419,7 +463,7 @@ mod tests {
                 vec![edit(t.len(), t.len(), "RUN true\n")],
             )]
         };
-        let out = fix_with(src, &UNSAFE, checker(rule)).unwrap();
+        let out = fix_with(src, b"", &UNSAFE, checker(rule)).unwrap();
         assert_eq!(out.rounds, MAX_ROUNDS);
         assert!(!out.converged);
         assert_eq!(out.applied.len(), MAX_ROUNDS);
@@ -441,7 +485,7 @@ mod tests {
                 )]
             }
         };
-        let out = fix_with(src, &UNSAFE, checker(rule)).unwrap();
+        let out = fix_with(src, b"", &UNSAFE, checker(rule)).unwrap();
         assert!(!out.converged);
         assert!(out.rounds < MAX_ROUNDS);
         // Unsafe and display-only fixes are held back as asked.
@@ -459,9 +503,9 @@ mod tests {
                 vec![]
             }
         };
-        let safe = fix_with(src, &Options::default(), checker(rule)).unwrap();
+        let safe = fix_with(src, b"", &Options::default(), checker(rule)).unwrap();
         assert_eq!(safe.source, src);
-        let all = fix_with(src, &UNSAFE, checker(rule)).unwrap();
+        let all = fix_with(src, b"", &UNSAFE, checker(rule)).unwrap();
         assert_eq!(all.source, b"FROM alpine\nRUN u\n");
     }
 

@@ -48,6 +48,32 @@ pub struct Target {
     pub cache: CacheMode,
     /// Where this target was learnt from (a workflow file, or the command line).
     pub source: String,
+    /// Replay this text instead of the repository's Dockerfile at every
+    /// commit, and this ignore file when given: the Dockerfile as it is now,
+    /// or as `hoist fix` would leave it (`hoist fix --compare`).
+    pub pinned: Option<Pinned>,
+}
+
+/// A Dockerfile (and ignore file) held constant across a replay.
+#[derive(Debug, Clone)]
+pub struct Pinned {
+    pub dockerfile: Vec<u8>,
+    /// `None`: the ignore file of each commit, as usual.
+    pub ignore: Option<Option<IgnoreFile>>,
+}
+
+impl Target {
+    /// The Dockerfile at `commit`.
+    fn dockerfile_at(
+        &self,
+        repo: &Repo,
+        commit: CommitId,
+    ) -> Result<Option<Vec<u8>>, HistoryError> {
+        match &self.pinned {
+            Some(p) => Ok(Some(p.dockerfile.clone())),
+            None => repo.read_file(commit, &self.dockerfile),
+        }
+    }
 }
 
 /// Measured seconds per (stage, instruction) of one Dockerfile.
@@ -259,6 +285,13 @@ fn ignore_path_at(
 }
 
 fn read_ignore(repo: &Repo, commit: CommitId, t: &Target) -> Result<Option<IgnoreFile>, String> {
+    if let Some(Pinned {
+        ignore: Some(ignore),
+        ..
+    }) = &t.pinned
+    {
+        return Ok(ignore.clone());
+    }
     let Some(path) = ignore_path_at(repo, commit, t).map_err(|e| e.to_string())? else {
         return Ok(None);
     };
@@ -524,11 +557,13 @@ pub fn replay(repo: &Repo, opts: &ReplayOptions) -> Result<Replay, ReplayError> 
         for (ti, t) in opts.targets.iter().enumerate() {
             let st = &mut states[ti];
             let costs = opts.costs.get(&t.dockerfile);
-            let df_changed = paths.contains(&t.dockerfile);
-            let ig_changed = paths.iter().any(|p| {
-                p.ends_with(".dockerignore")
-                    && (p.starts_with(&t.dockerfile) || *p == join(&t.context, ".dockerignore"))
-            });
+            let pinned_ignore = t.pinned.as_ref().is_some_and(|p| p.ignore.is_some());
+            let df_changed = t.pinned.is_none() && paths.contains(&t.dockerfile);
+            let ig_changed = !pinned_ignore
+                && paths.iter().any(|p| {
+                    p.ends_with(".dockerignore")
+                        && (p.starts_with(&t.dockerfile) || *p == join(&t.context, ".dockerignore"))
+                });
             if !df_changed && !ig_changed && parent.is_some() && st.epoch.is_some() {
                 let (row_cells, cost) = st.predict_in_epoch(t, &paths, costs);
                 let mut row: Vec<Option<Cell>> = vec![None; st.steps.len()];
@@ -543,7 +578,7 @@ pub fn replay(repo: &Repo, opts: &ReplayOptions) -> Result<Replay, ReplayError> 
             // Baseline: the parent's Dockerfile (first commit of the range).
             if st.dockerfile.is_none() {
                 let base = parent.unwrap_or(id);
-                st.dockerfile = repo.read_file(base, &t.dockerfile)?;
+                st.dockerfile = t.dockerfile_at(repo, base)?;
                 st.ignore = read_ignore(repo, base, t).ok().flatten();
                 if let Some(bytes) = &st.dockerfile {
                     st.build = model_of(bytes, t, args_at(t, &base)).ok();
@@ -556,7 +591,7 @@ pub fn replay(repo: &Repo, opts: &ReplayOptions) -> Result<Replay, ReplayError> 
             let old_ignore = st.ignore.clone();
             let mut new_bytes = st.dockerfile.clone();
             if df_changed || parent.is_none() {
-                let bytes = repo.read_file(id, &t.dockerfile)?;
+                let bytes = t.dockerfile_at(repo, id)?;
                 if let (Some(old), Some(new)) = (&st.dockerfile, &bytes) {
                     dockerfile_only_args.push(classify::only_arg_lines_differ(old, new));
                 } else if df_changed {

@@ -393,6 +393,7 @@ fn group(
                 builds_per_commit: builds.max(1),
                 cache: first.cache,
                 source,
+                pinned: None,
             };
             (target, notes)
         })

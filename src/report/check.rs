@@ -168,6 +168,8 @@ pub fn json(diags: &[Diagnostic]) -> Value {
                     "fix": d.fix.as_ref().map(|f| json!({
                         "applicability": applicability(f.applicability),
                         "message": f.message,
+                        "target": f.target.as_str(),
+                        "file": f.target.path(&d.file),
                         "edits": f.edits.iter().map(|e| json!({
                             "start": e.start, "end": e.end, "content": e.content,
                         })).collect::<Vec<_>>(),
@@ -219,7 +221,7 @@ pub fn sarif(diags: &[Diagnostic]) -> Value {
                 "fixes": d.fix.iter().filter(|f| !f.edits.is_empty()).map(|f| json!({
                     "description": { "text": format!("{} ({})", f.message, applicability(f.applicability)) },
                     "artifactChanges": [{
-                        "artifactLocation": { "uri": d.file.replace('\\', "/") },
+                        "artifactLocation": { "uri": f.target.path(&d.file).replace('\\', "/") },
                         "replacements": f.edits.iter().map(|e| json!({
                             "deletedRegion": { "byteOffset": e.start, "byteLength": e.end - e.start },
                             "insertedContent": { "text": e.content },

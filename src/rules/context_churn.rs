@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::model::StepKind;
 
-use super::{Finding, Input, Rule, Severity};
+use super::{Applicability, Edit, Finding, Fix, Input, Rule, Severity, Target, run_command};
 
 /// ## What it does
 /// Finds a `COPY` of the whole build context (`COPY . .`) in a repository
@@ -35,10 +35,13 @@ use super::{Finding, Input, Rule, Severity};
 /// ```
 ///
 /// ## Fix safety
-/// No automatic fix: the edit is to the ignore file, and it is right only
-/// when no step needs those paths. The rule leaves out paths that another
-/// `COPY`, `ADD` or bind mount names, but a build script may read a file the
-/// Dockerfile does not name.
+/// Unsafe: the fix appends the patterns to the ignore file (creating it when
+/// there is none). It leaves out patterns that cover a path a `COPY`, `ADD` or
+/// bind mount names, or that a `RUN` names (`docs` in `mkdocs build docs`,
+/// test files when a `RUN` runs `go test`). The image changes when the copy
+/// is in the final stage (the files are no longer in it), and a build script
+/// may read a file the Dockerfile does not name: review it, and prove it with
+/// `hoist verify --fix`.
 pub const RULE: Rule = Rule {
     name: "context-churn",
     code: "HC009",
@@ -97,19 +100,66 @@ fn check(input: &Input) -> Vec<Finding> {
     else {
         return Vec::new();
     };
+    let runs: Vec<String> = input
+        .build
+        .steps
+        .iter()
+        .filter(|s| input.build.reachable[s.stage])
+        .filter_map(run_command)
+        .collect();
     let mut patterns: BTreeMap<String, usize> = BTreeMap::new();
     for paths in &commits {
         for p in paths.iter() {
             *patterns.entry(pattern(p)).or_default() += 1;
         }
     }
-    let mut patterns: Vec<(String, usize)> = patterns.into_iter().collect();
+    let mut patterns: Vec<(String, usize)> = patterns
+        .into_iter()
+        .filter(|(p, _)| {
+            !named.iter().any(|n| covers(p, n)) && !runs.iter().any(|r| run_reads(r, p))
+        })
+        .collect();
+    if patterns.is_empty() {
+        return Vec::new();
+    }
     patterns.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let list = patterns
         .iter()
         .take(6)
         .map(|(p, _)| p.as_str())
         .collect::<Vec<_>>();
+    let ignore = &churn.ignore_text;
+    let mut content = String::new();
+    if !ignore.is_empty() && !ignore.ends_with(b"\n") {
+        content.push('\n');
+    }
+    content.push_str(&format!(
+        "# Not needed in the image; changed on their own in {} of the last {} commits (hoist: context-churn).\n",
+        commits.len(),
+        churn.commits
+    ));
+    for (p, _) in &patterns {
+        content.push_str(p);
+        content.push('\n');
+    }
+    let fix = Fix {
+        applicability: Applicability::Unsafe,
+        target: Target::IgnoreFile(churn.ignore_file.clone()),
+        message: format!(
+            "add {} to {}",
+            patterns
+                .iter()
+                .map(|(p, _)| p.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+            churn.ignore_file
+        ),
+        edits: vec![Edit {
+            start: ignore.len(),
+            end: ignore.len(),
+            content,
+        }],
+    };
     vec![Finding {
         span: input.head_span(node),
         message: format!(
@@ -124,8 +174,31 @@ fn check(input: &Input) -> Vec<Finding> {
             list.join(" "),
             churn.ignore_file
         )),
-        fix: None,
+        fix: Some(fix),
     }]
+}
+
+/// Does the ignore pattern cover the context path a step names?
+fn covers(pattern: &str, named: &str) -> bool {
+    let named = named.trim_start_matches("./").trim_end_matches('/');
+    if let Some(dir) = pattern.strip_suffix('/') {
+        named == dir
+            || named.starts_with(&format!("{dir}/"))
+            || dir.starts_with(&format!("{named}/"))
+    } else if let Some(suffix) = pattern.strip_prefix("**/*") {
+        named.ends_with(suffix) || named.contains('*')
+    } else {
+        named == pattern || pattern.starts_with(&format!("{named}/"))
+    }
+}
+
+/// Does a RUN command name what the pattern excludes (so the build reads it)?
+fn run_reads(command: &str, pattern: &str) -> bool {
+    if pattern == "**/*_test.go" {
+        return command.contains("go test") || command.contains("go vet");
+    }
+    let stem = pattern.trim_start_matches("**/*").trim_end_matches('/');
+    !stem.is_empty() && command.contains(stem)
 }
 
 /// The ignore pattern that covers a documentation, CI or test path.

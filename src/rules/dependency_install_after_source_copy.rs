@@ -117,6 +117,7 @@ fn check(input: &Input) -> Vec<Finding> {
                     };
                     Fix {
                         applicability: Applicability::DisplayOnly,
+                        target: super::Target::Dockerfile,
                         message: format!(
                             "copy {} before line {} and run `{written}` there",
                             eco.manifests.join(" "),

@@ -1,8 +1,15 @@
 //! `download-in-manifest-chain` (HC008).
 
+use crate::syntax::Arg;
+use crate::syntax::typed::Command;
+
 use super::classify::{self, Brings};
-use super::independent_step_after_source_copy::{independent, shorten};
-use super::{Entry, Finding, Input, Rule, Severity};
+use super::effects;
+use super::independent_step_after_source_copy::{independent, move_fix, shorten};
+use super::{
+    Applicability, Edit, Entry, Finding, Fix, Input, Rule, Severity, Target, references,
+    run_command,
+};
 
 /// ## What it does
 /// Finds a step that depends only on its command and build args (a pinned
@@ -37,8 +44,19 @@ use super::{Entry, Finding, Input, Rule, Severity};
 /// ```
 ///
 /// ## Fix safety
-/// No automatic fix yet: the new stage needs a base that has the step's tools,
-/// and the `COPY --from` needs the paths the step writes.
+/// When the command names every path it leaves in the image (`curl -o`,
+/// `wget -O`/`-P`, `tar -C`, `unzip -d`, `mkdir`, `git clone URL DIR`), the
+/// fix splits the stage at the manifest copy: what comes before it becomes a
+/// stage of its own (`<stage>-base`), the step runs in a new stage built
+/// `FROM` it, and the original stage goes on `FROM` it with a
+/// `COPY --from=<new stage>` of those paths where the step was. The step then
+/// runs with the tools, `WORKDIR` and `ENV` it had, without the manifest
+/// chain. The fix is safe when nothing it no longer sees touches its paths
+/// (the read/write analysis of `independent-step-after-source-copy`) and it
+/// runs as root; otherwise unsafe. When the command writes paths it does not
+/// name (a package install), or a stage is referred to by number
+/// (`--from=0`), the fix moves the step above the manifest copy instead,
+/// with the same safety analysis.
 pub const RULE: Rule = Rule {
     name: "download-in-manifest-chain",
     code: "HC008",
@@ -50,7 +68,7 @@ pub const RULE: Rule = Rule {
 
 fn check(input: &Input) -> Vec<Finding> {
     let mut out = Vec::new();
-    for entries in input.stages() {
+    for (si, entries) in input.stages().into_iter().enumerate() {
         let brings = |x: &Entry| {
             x.step
                 .map_or(Brings::Nothing, |s| classify::brings(&input.build.steps[s]))
@@ -59,7 +77,7 @@ fn check(input: &Input) -> Vec<Finding> {
         else {
             continue;
         };
-        for e in entries.iter().skip(first_manifest + 1) {
+        for (i, e) in entries.iter().enumerate().skip(first_manifest + 1) {
             if brings(e) == Brings::Source {
                 break;
             }
@@ -80,9 +98,185 @@ fn check(input: &Input) -> Vec<Finding> {
                     "move it into a stage of its own (`FROM <base> AS <name>`) and `COPY --from=<name>` its output; or at least above line {}",
                     manifest.line
                 )),
-                fix: None,
+                fix: Some(
+                    extract_fix(input, si, &entries, first_manifest, i)
+                        .unwrap_or_else(|| move_fix(input, &entries, first_manifest, i).0),
+                ),
             });
         }
     }
     out
+}
+
+/// The fix that runs `entries[i]` in a stage of its own built from the part
+/// of the stage before `entries[m]` (the manifest copy), and copies its
+/// outputs back where it was. `None` when its outputs are not known.
+fn extract_fix(input: &Input, si: usize, entries: &[Entry], m: usize, i: usize) -> Option<Fix> {
+    let e = &entries[i];
+    let step = &input.build.steps[e.step?];
+    let cmd = run_command(step)?;
+    let outputs = effects::outputs(&cmd, &effects::cwd(step))?;
+    if outputs
+        .iter()
+        .any(|o| o.contains(|c: char| c.is_whitespace() || "\"'\\".contains(c)))
+    {
+        return None;
+    }
+    // New stages shift stage numbers: a `--from=0` would then name another.
+    let numbered = input.typed.iter().any(|t| {
+        let text = String::from_utf8_lossy(&t.node.logical).to_ascii_lowercase();
+        text.match_indices("from=").any(|(k, _)| {
+            text[k + 5..]
+                .trim_start_matches(['"', '\''])
+                .starts_with(|c: char| c.is_ascii_digit())
+        })
+    });
+    if numbered {
+        return None;
+    }
+    let from = entries[0].typed.node;
+    let Command::From(f) = &entries[0].typed.command else {
+        return None;
+    };
+    let words: Vec<_> = from
+        .args
+        .iter()
+        .filter_map(|a| match a {
+            Arg::Word(w) => Some(w),
+            Arg::Nested(_) => None,
+        })
+        .collect();
+    let taken: Vec<String> = input
+        .typed
+        .iter()
+        .filter_map(|t| match &t.command {
+            Command::From(f) => f.alias.as_ref().map(|a| a.to_ascii_lowercase()),
+            _ => None,
+        })
+        .collect();
+    let unique = |want: String| {
+        let mut name = want.clone();
+        let mut n = 2;
+        while taken.contains(&name) {
+            name = format!("{want}-{n}");
+            n += 1;
+        }
+        name
+    };
+    let stem = f
+        .alias
+        .clone()
+        .unwrap_or_else(|| format!("stage-{si}"))
+        .to_ascii_lowercase();
+    let base = unique(format!("{stem}-base"));
+    let leaf: String = outputs[0]
+        .rsplit('/')
+        .next()
+        .unwrap_or("")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let leaf = leaf.trim_matches('-');
+    let fetch = unique(format!(
+        "{stem}-{}",
+        if leaf.is_empty() { "fetch" } else { leaf }
+    ));
+    // The ARGs it uses declared since the manifest copy: copied into the new
+    // stage (the later steps still need them where they are).
+    let args: Vec<&Entry> = entries[m..i]
+        .iter()
+        .filter(|x| {
+            matches!(&x.typed.command, Command::Arg(decls)
+                if decls.iter().any(|d| references(&cmd, &d.name)))
+        })
+        .collect();
+    let crossed: Vec<&Entry> = entries[m..i]
+        .iter()
+        .filter(|x| !args.iter().any(|a| std::ptr::eq(*a, *x)))
+        .collect();
+    let user = step
+        .definition
+        .iter()
+        .find(|c| c.name == "user")
+        .map(|c| c.value.clone())
+        .filter(|u| !matches!(u.as_str(), "" | "root" | "0" | "0:0" | "root:root"));
+    let hazard = effects::move_hazard(input, e, &crossed).or_else(|| {
+        user.map(|u| {
+            format!("it runs as USER {u}, and `COPY --from` makes the parent directories as root")
+        })
+    });
+    let mut edits = Vec::new();
+    // 1. The stage so far becomes `<stage>-base`.
+    match (&f.alias, words.first()) {
+        (Some(_), _) if words.len() >= 3 => {
+            let span = from.word_span(words[2]);
+            edits.push(Edit {
+                start: span.start,
+                end: span.end,
+                content: base.clone(),
+            });
+        }
+        (None, Some(image)) => {
+            let end = from.word_span(image).end;
+            edits.push(Edit {
+                start: end,
+                end,
+                content: format!(" AS {base}"),
+            });
+        }
+        _ => return None,
+    }
+    // 2. The new stage, and the rest of the original one, before the manifest copy.
+    let mut stage = format!("\nFROM {base} AS {fetch}\n");
+    for a in &args {
+        stage.push_str(input.text(a.typed.node).trim_end_matches(['\r', '\n']));
+        stage.push('\n');
+    }
+    let run_block = input.block_span(e.typed.node);
+    stage.push_str(&String::from_utf8_lossy(input.file.text(run_block)));
+    if !stage.ends_with('\n') {
+        stage.push('\n');
+    }
+    stage.push_str(&format!("\nFROM {base}"));
+    if let Some(alias) = &f.alias {
+        stage.push_str(&format!(" AS {alias}"));
+    }
+    stage.push('\n');
+    let at = input.block_span(entries[m].typed.node).start;
+    edits.push(Edit {
+        start: at,
+        end: at,
+        content: stage,
+    });
+    // 3. Its outputs, copied back where it ran.
+    let copies: String = outputs
+        .iter()
+        .map(|o| format!("COPY --from={fetch} {o} {o}\n"))
+        .collect();
+    edits.push(Edit {
+        start: run_block.start,
+        end: run_block.end,
+        content: copies,
+    });
+    Some(Fix {
+        applicability: if hazard.is_none() {
+            Applicability::Safe
+        } else {
+            Applicability::Unsafe
+        },
+        target: Target::Dockerfile,
+        message: format!(
+            "run line {} in a stage of its own ({fetch}, from {base}) and copy {} from it{}",
+            e.typed.node.start_line,
+            outputs.join(" "),
+            hazard.map_or(String::new(), |h| format!(" (unsafe: {h})"))
+        ),
+        edits,
+    })
 }

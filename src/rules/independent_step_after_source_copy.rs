@@ -3,6 +3,7 @@
 use crate::syntax::typed::Command;
 
 use super::classify::{self, Brings};
+use super::effects;
 use super::{
     Applicability, Edit, Entry, Finding, Fix, Input, Rule, Severity, keyed_on_arg, references,
     run_command,
@@ -34,11 +35,14 @@ use super::{
 /// ```
 ///
 /// ## Fix safety
-/// Unsafe: the fix moves the step, with the `ARG`s it uses that are declared
-/// after the copy, above the first `COPY` from the context of the stage. The
-/// image is the same unless a crossed step writes what the moved step reads or
-/// overwrites what it writes (the same destination directory), which the rule
-/// does not prove; review the diff.
+/// The fix moves the step, with the `ARG`s it uses that are declared after the
+/// copy, above the first `COPY` from the context of the stage. It is safe when
+/// the text shows the image stays the same: no step it crosses touches a path
+/// it names (a `COPY` destination, a `WORKDIR`, a path in a command), none
+/// installs packages (which would change the programs it runs), and it crosses
+/// no `USER`, `SHELL`, `WORKDIR` it depends on, or `ENV` it reads. Otherwise
+/// the fix is unsafe and says which line is in the way. What a script
+/// touches without naming it (`./build.sh` writing `/opt/x`) is not seen.
 pub const RULE: Rule = Rule {
     name: "independent-step-after-source-copy",
     code: "HC003",
@@ -91,56 +95,13 @@ fn check(input: &Input) -> Vec<Finding> {
                 continue;
             };
             let copy_node = entries[first_source].typed.node;
-            let step = &input.build.steps[e.step.unwrap_or_default()];
-            let cmd = run_command(step).unwrap_or_default();
             let message = format!(
                 "`{}` depends only on its command and build args, but runs after `{}` (line {}): it re-runs on every change to the context",
                 shorten(&fetches[0]),
                 input.build.steps[entries[first_source].step.unwrap_or_default()].instruction,
                 copy_node.start_line
             );
-            // The ARGs it uses that are declared between the copy and it move with it.
-            let mut moved_args = Vec::new();
-            for x in &entries[first_copy..i] {
-                if let Command::Arg(decls) = &x.typed.command
-                    && decls.iter().any(|d| references(&cmd, &d.name))
-                {
-                    moved_args.push(x.typed.node);
-                }
-            }
-            let target = input.block_span(entries[first_copy].typed.node).start;
-            let mut content = String::new();
-            let mut edits = Vec::new();
-            for a in &moved_args {
-                let b = input.block_span(a);
-                content.push_str(&String::from_utf8_lossy(input.file.text(b)));
-                edits.push(Edit {
-                    start: b.start,
-                    end: b.end,
-                    content: String::new(),
-                });
-            }
-            let run_block = input.block_span(e.typed.node);
-            content.push_str(&String::from_utf8_lossy(input.file.text(run_block)));
-            edits.push(Edit {
-                start: run_block.start,
-                end: run_block.end,
-                content: String::new(),
-            });
-            edits.push(Edit {
-                start: target,
-                end: target,
-                content,
-            });
-            let arg_names: Vec<String> = moved_args
-                .iter()
-                .map(|a| String::from_utf8_lossy(&a.logical).trim().to_string())
-                .collect();
-            let what = if arg_names.is_empty() {
-                String::new()
-            } else {
-                format!(" with {}", arg_names.join(", "))
-            };
+            let (fix, what) = move_fix(input, &entries, first_copy, i);
             out.push(Finding {
                 span: input.head_span(e.typed.node),
                 message,
@@ -148,18 +109,89 @@ fn check(input: &Input) -> Vec<Finding> {
                     "move it{what} above line {}, before the context is copied",
                     entries[first_copy].typed.node.start_line
                 )),
-                fix: Some(Fix {
-                    applicability: Applicability::Unsafe,
-                    message: format!(
-                        "move line {}{what} above line {}",
-                        e.typed.node.start_line, entries[first_copy].typed.node.start_line
-                    ),
-                    edits,
-                }),
+                fix: Some(fix),
             });
         }
     }
     out
+}
+
+/// The fix that moves the RUN `entries[i]`, with the ARGs it uses declared
+/// since `entries[to]`, above `entries[to]`; safe when [`effects::move_hazard`]
+/// finds nothing in the way. Also returns ` with ARG ...` for messages.
+pub fn move_fix(input: &Input, entries: &[Entry], to: usize, i: usize) -> (Fix, String) {
+    let e = &entries[i];
+    let cmd = e
+        .step
+        .and_then(|s| run_command(&input.build.steps[s]))
+        .unwrap_or_default();
+    let moved_args: Vec<&Entry> = entries[to..i]
+        .iter()
+        .filter(|x| {
+            matches!(&x.typed.command, Command::Arg(decls)
+                if decls.iter().any(|d| references(&cmd, &d.name)))
+        })
+        .collect();
+    // What it crosses: everything between the target and it but the ARGs
+    // that move along.
+    let crossed: Vec<&Entry> = entries[to..i]
+        .iter()
+        .filter(|x| !moved_args.iter().any(|a| std::ptr::eq(*a, *x)))
+        .collect();
+    let hazard = effects::move_hazard(input, e, &crossed);
+    let target = input.block_span(entries[to].typed.node).start;
+    let mut content = String::new();
+    let mut edits = Vec::new();
+    for a in &moved_args {
+        let b = input.block_span(a.typed.node);
+        content.push_str(&String::from_utf8_lossy(input.file.text(b)));
+        edits.push(Edit {
+            start: b.start,
+            end: b.end,
+            content: String::new(),
+        });
+    }
+    let run_block = input.block_span(e.typed.node);
+    content.push_str(&String::from_utf8_lossy(input.file.text(run_block)));
+    edits.push(Edit {
+        start: run_block.start,
+        end: run_block.end,
+        content: String::new(),
+    });
+    edits.push(Edit {
+        start: target,
+        end: target,
+        content,
+    });
+    let arg_names: Vec<String> = moved_args
+        .iter()
+        .map(|a| {
+            String::from_utf8_lossy(&a.typed.node.logical)
+                .trim()
+                .to_string()
+        })
+        .collect();
+    let what = if arg_names.is_empty() {
+        String::new()
+    } else {
+        format!(" with {}", arg_names.join(", "))
+    };
+    let fix = Fix {
+        applicability: if hazard.is_none() {
+            Applicability::Safe
+        } else {
+            Applicability::Unsafe
+        },
+        target: super::Target::Dockerfile,
+        message: format!(
+            "move line {}{what} above line {}{}",
+            e.typed.node.start_line,
+            entries[to].typed.node.start_line,
+            hazard.map_or(String::new(), |h| format!(" (unsafe: {h})"))
+        ),
+        edits,
+    };
+    (fix, what)
 }
 
 /// A command cut to a readable length for a message.

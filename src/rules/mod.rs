@@ -13,6 +13,7 @@ pub mod config;
 pub mod context_churn;
 pub mod dependency_install_after_source_copy;
 pub mod download_in_manifest_chain;
+pub mod effects;
 pub mod independent_step_after_source_copy;
 pub mod low_value_layer;
 pub mod swallowed_failure;
@@ -70,9 +71,43 @@ pub struct Edit {
     pub content: String,
 }
 
+/// The file a fix edits.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Target {
+    /// The Dockerfile checked.
+    #[default]
+    Dockerfile,
+    /// Its ignore file, by name in the Dockerfile's directory
+    /// (`Churn::ignore_file`); the edits are against `Churn::ignore_text`.
+    IgnoreFile(String),
+}
+
+impl Target {
+    /// The path of the edited file, given the Dockerfile's.
+    pub fn path(&self, dockerfile: &str) -> String {
+        match self {
+            Target::Dockerfile => dockerfile.to_string(),
+            Target::IgnoreFile(name) => match dockerfile.rsplit_once(['/', '\\']) {
+                Some((dir, _)) => format!("{dir}/{name}"),
+                None => name.clone(),
+            },
+        }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Target::Dockerfile => "dockerfile",
+            Target::IgnoreFile(_) => "ignore-file",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Fix {
     pub applicability: Applicability,
+    /// The file the edits apply to.
+    pub target: Target,
     /// What the fix does, in one sentence.
     pub message: String,
     /// Non-overlapping byte-span edits against the original file.
@@ -202,6 +237,8 @@ pub struct Churn {
     pub docs_only: Vec<Vec<String>>,
     /// The ignore file, for messages (`.dockerignore`, `Dockerfile.dockerignore`).
     pub ignore_file: String,
+    /// Its bytes (empty when there is none): what an ignore-file fix edits.
+    pub ignore_text: Vec<u8>,
 }
 
 /// Names of build args that usually carry a per-build value.

@@ -69,6 +69,7 @@ fn check(input: &Input) -> Vec<Finding> {
                 )),
                 fix: Some(Fix {
                     applicability: Applicability::Unsafe,
+                    target: super::Target::Dockerfile,
                     message: format!("remove `{shown}`"),
                     edits: vec![Edit { start: span.start, end: span.end, content: String::new() }],
                 }),

@@ -182,6 +182,7 @@ fn check(input: &Input) -> Vec<Finding> {
                                 || classify::dependency_install(&cmd).is_some()
                         });
                     Some(Fix {
+                        target: super::Target::Dockerfile,
                         applicability: if crossed_plain {
                             Applicability::Safe
                         } else {
