@@ -147,3 +147,120 @@ fn demo_refuses_a_directory_it_did_not_make() {
     assert!(err.contains("was not made by `hoist demo`"), "{err}");
     assert!(tmp.path().join("precious.txt").exists());
 }
+
+/// `hoist fix --compare` on the demo: the same history replayed with the
+/// server's Dockerfile as it is and as fixed; the fix never costs more, and
+/// saves what the downloads after `COPY . .` cost.
+#[test]
+fn fix_compare_shows_the_saving_on_the_demo() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    let repo = dir.join("repo");
+    let o = hoist().arg("demo").arg("--dir").arg(&dir).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let run = |args: &[&str]| {
+        let o = hoist().current_dir(&repo).args(args).output().unwrap();
+        (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8(o.stdout).unwrap(),
+            String::from_utf8(o.stderr).unwrap(),
+        )
+    };
+    let (code, json, err) = run(&[
+        "fix",
+        "--compare",
+        "-n",
+        "321",
+        "--format",
+        "json",
+        "Dockerfile",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let c = &v[0];
+    assert_eq!(c["dockerfile"], "Dockerfile");
+    assert_eq!(c["fixes"].as_array().unwrap().len(), 5, "{c}");
+    assert!(c["fixes"].as_array().unwrap().iter().all(|f| f == "HC003"));
+    assert_eq!(
+        c["measured_steps"], c["steps"],
+        "the demo measured every step"
+    );
+    let rows = c["commits"].as_array().unwrap();
+    assert_eq!(rows.len(), 321);
+    for r in rows {
+        let (now, fixed) = (
+            r["current_seconds"].as_f64().unwrap(),
+            r["fixed_seconds"].as_f64().unwrap(),
+        );
+        assert!(fixed <= now + 1e-9, "the fix costs more at {r}");
+    }
+    let saved = c["saved_seconds"].as_f64().unwrap();
+    let current = c["current_seconds"].as_f64().unwrap();
+    assert!(saved > 0.05 * current, "saves {saved} of {current}");
+    // A source-only commit: the five downloads (measured in the demo's store)
+    // no longer re-run, on each of the workflow's two builds.
+    let source_only = rows
+        .iter()
+        .find(|r| r["summary"].as_str().unwrap().starts_with("catalog:"))
+        .unwrap();
+    let per_commit = source_only["current_seconds"].as_f64().unwrap()
+        - source_only["fixed_seconds"].as_f64().unwrap();
+    assert!(per_commit > 40.0, "{source_only}");
+
+    // The text form says the same, and nothing was written.
+    let (code, text, _) = run(&["fix", "--compare", "-n", "321", "Dockerfile"]);
+    assert_eq!(code, 0);
+    assert!(
+        text.starts_with("Dockerfile: the last 321 commits, replayed with the Dockerfile as it is and as fixed (HC003 ×5)\n"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("saves {saved:.0} s")), "{text}");
+    assert_eq!(git_out(&repo, &["status", "--porcelain"]), "");
+}
+
+#[test]
+fn fix_compare_needs_a_repository_and_something_to_fix() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(
+        d.join("Dockerfile"),
+        "FROM alpine:3.20\nARG COMMIT\nRUN apk add --no-cache curl\nRUN echo ${COMMIT} > /commit\n",
+    )
+    .unwrap();
+    let o = hoist()
+        .current_dir(d)
+        .args(["fix", "--compare", "Dockerfile"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("is not in a git repository"), "{err}");
+    let o = hoist()
+        .current_dir(d)
+        .args(["fix", "--compare", "--write", "Dockerfile"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "--compare writes nothing");
+
+    // In a repository, a Dockerfile with nothing to fix has nothing to compare.
+    git_out(d, &["init", "-q"]);
+    std::fs::write(
+        d.join("Dockerfile"),
+        "FROM alpine:3.20
+RUN true
+",
+    )
+    .unwrap();
+    let o = hoist()
+        .current_dir(d)
+        .args(["fix", "--compare", "Dockerfile"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(o.stdout.is_empty());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("Dockerfile: nothing to fix, nothing to compare"),
+        "{err}"
+    );
+}

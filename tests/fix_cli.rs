@@ -469,3 +469,52 @@ fn usage_and_input_errors_exit_2() {
     assert_eq!(code, 2);
     assert!(stderr.contains("no Dockerfile"), "{stderr}");
 }
+
+/// `dependency-install-after-source-copy` can be applied (unsafe) when the
+/// context holds the ecosystem's main manifest; it copies the ones there.
+#[test]
+fn dependency_install_fix_copies_the_manifests_the_context_has() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::write(
+        d.join("Dockerfile"),
+        "FROM node:22-alpine\nWORKDIR /app\nCOPY . .\nRUN npm ci\nRUN npm run build\n",
+    )
+    .unwrap();
+    // No package.json: the fix is only shown.
+    let (code, out, err) = hoist(d, &["fix", "--unsafe", "--select", "HC002", "Dockerfile"]);
+    assert_eq!((code, out.as_str()), (0, ""), "{err}");
+    let (_, json, _) = hoist(d, &["check", "--select", "HC002", "--format", "json"]);
+    assert!(json.contains("\"display-only\""), "{json}");
+
+    fs::write(d.join("package.json"), "{}\n").unwrap();
+    let (code, out, err) = hoist(d, &["fix", "--select", "HC002", "Dockerfile"]);
+    assert_eq!((code, out.as_str()), (0, ""), "unsafe, held back: {err}");
+    assert!(err.contains("1 unsafe fix not applied"), "{err}");
+    let (code, out, err) = hoist(d, &["fix", "--unsafe", "--select", "HC002", "Dockerfile"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        out.contains("+COPY package.json .\n RUN npm ci\n+COPY . .\n"),
+        "{out}"
+    );
+
+    fs::write(d.join("package-lock.json"), "{}\n").unwrap();
+    let (code, out, err) = hoist(
+        d,
+        &[
+            "fix",
+            "--unsafe",
+            "--write",
+            "--select",
+            "HC002",
+            "Dockerfile",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        fs::read_to_string(d.join("Dockerfile")).unwrap(),
+        "FROM node:22-alpine\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm ci\nCOPY . .\nRUN npm run build\n"
+    );
+    let (code, out, _) = hoist(d, &["fix", "--unsafe", "--diff"]);
+    assert_eq!((code, out.as_str()), (0, ""), "idempotent");
+}

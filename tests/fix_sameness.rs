@@ -4,12 +4,14 @@
 //! Each row of [`ROWS`] is a tiny project: a first stage `tools` (on the
 //! offline `hoist-base:1`) that installs a fake, deterministic `curl` (and
 //! `wget`, the same script) into `/usr/local/bin` — `curl -fsSL URL -o FILE`
-//! writes `downloaded URL` into FILE — so the rules that look for downloads
-//! fire without a network; then the stages under test, built `FROM tools`.
+//! writes `downloaded URL` into FILE — and a fake `go` whose `go mod download`
+//! keeps go.mod and go.sum under `/root/go/pkg`, so the rules that look for
+//! downloads and dependency installs fire without a network; then the stages under test, built `FROM tools`.
 //! The binary runs `hoist verify --fix` in the project and the row states the
 //! fix kind it proves (its code must be among the applied fixes, so a row
 //! whose rule stops firing fails) and the verdict: identical images, these
-//! differences, or a build that fails.
+//! differences, or a build that fails. A row without `--unsafe` proves a
+//! safe fix (only safe fixes are applied then).
 //!
 //! No nonce is needed (unlike the ground-truth suite): a step served from an
 //! earlier run's cache holds what a run of the same chain of keys made, so
@@ -32,6 +34,7 @@ use hoist::engine::{BuildRequest, Docker};
 /// The first stage of every row: the fake downloaders.
 const TOOLS: &str = r#"FROM hoist-base:1 AS tools
 RUN mkdir -p /usr/local/bin /opt && printf '%s\n' '#!/bin/sh' 'out=; url=; next=' 'for a in "$@"; do' '  if [ -n "$next" ]; then out=$a; next=; continue; fi' '  case $a in' '    -o|-*o|-O) next=1 ;;' '    http*) url=$a ;;' '  esac' 'done' 'if [ -n "$out" ]; then echo "downloaded $url" > "$out"; else echo "downloaded $url"; fi' > /usr/local/bin/curl && chmod 755 /usr/local/bin/curl && ln -s curl /usr/local/bin/wget
+RUN printf '%s\n' '#!/bin/sh' 'mkdir -p /root/go/pkg && cat go.mod go.sum > /root/go/pkg/deps.txt' > /usr/local/bin/go && chmod 755 /usr/local/bin/go
 "#;
 
 /// What `hoist verify --fix` must conclude.
@@ -102,8 +105,8 @@ RUN cat main.txt > /app/out
 "#,
         files: &[("main.txt", "hello\n")],
         history: &[],
-        // --unsafe: the row proves the move whatever its safety says.
-        args: &["--unsafe", "--select", "independent-step-after-source-copy"],
+        // No --unsafe: the read/write analysis proves this move safe.
+        args: &["--select", "independent-step-after-source-copy"],
         expect: Expect::Identical,
     },
     Row {
@@ -118,6 +121,31 @@ COPY . .
         files: &[("main.txt", "hello\n")],
         history: &[],
         args: &["--unsafe", "--select", "swallowed-failure"],
+        expect: Expect::Identical,
+    },
+    Row {
+        // The manifests are copied first and the install moves between the
+        // copies (unsafe in general: here it reads only the manifests).
+        name: "dependency_install_after_source_copy",
+        code: "HC002",
+        file: "Dockerfile",
+        dockerfile: r#"FROM tools
+WORKDIR /src
+COPY . .
+RUN go mod download
+RUN cat main.txt > /out.txt
+"#,
+        files: &[
+            ("go.mod", "module example.com/app\n"),
+            ("go.sum", "example.com/dep v1.0.0 h1:abc=\n"),
+            ("main.txt", "hello\n"),
+        ],
+        history: &[],
+        args: &[
+            "--unsafe",
+            "--select",
+            "dependency-install-after-source-copy",
+        ],
         expect: Expect::Identical,
     },
     Row {
@@ -138,7 +166,8 @@ RUN cat main.txt > /out.txt
             ("main.txt", "hello\n"),
         ],
         history: &[],
-        args: &["--unsafe", "--select", "download-in-manifest-chain"],
+        // No --unsafe: the command names the only path it writes.
+        args: &["--select", "download-in-manifest-chain"],
         expect: Expect::Identical,
     },
     Row {
@@ -191,6 +220,23 @@ COPY . .
         expect: Expect::Identical,
     },
     // ---- negative controls: the comparison fails when the image changes.
+    Row {
+        // What the read/write analysis guards against: the download writes a
+        // path the crossed `COPY . .` also writes. hoist calls the move
+        // unsafe, and it does change the image (the copy now wins).
+        name: "negative_move_across_a_copy_of_the_same_path",
+        code: "HC003",
+        file: "Dockerfile",
+        dockerfile: r#"FROM tools
+WORKDIR /app
+COPY . .
+RUN mkdir -p /app/vendor && curl -fsSL https://example.com/lib-1.2.js -o /app/vendor/lib.js
+"#,
+        files: &[("vendor/lib.js", "// the vendored copy\n")],
+        history: &[],
+        args: &["--unsafe", "--select", "independent-step-after-source-copy"],
+        expect: Expect::Differs(&["content differs: /app/vendor/lib.js"]),
+    },
     Row {
         // The ARG is in the environment of the RUN it crosses, which reads it
         // through `env`: the unsafe move changes /env.txt.

@@ -220,10 +220,21 @@ impl Setup {
     /// What the repository says about the Dockerfile (workflows; recent
     /// history and measured timings when the rules that read them are on).
     pub fn facts(&self, path: &Path, config: &Config) -> Facts {
+        let context_files = std::fs::read_dir(Self::dir(path)).ok().map(|entries| {
+            entries
+                .flatten()
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        });
         let Some(root) = repo_root(Self::dir(path)) else {
-            return Facts::default();
+            return Facts {
+                context_files,
+                ..Facts::default()
+            };
         };
         let mut f = workflow_facts(&root, path);
+        f.context_files = context_files;
         if config.enabled(&hoist::rules::context_churn::RULE) {
             f.churn = history_churn(&root, path);
         }

@@ -34,12 +34,15 @@ use super::{Applicability, Edit, Finding, Fix, Input, Rule, Severity, prior_step
 /// ```
 ///
 /// ## Fix safety
-/// Display only: the fix copies the ecosystem's usual manifests
+/// Unsafe: the fix copies the ecosystem's manifests that the context has
 /// (`go.mod go.sum`, `package.json package-lock.json`, ...) before the source
 /// copy and moves the install between them. Whether those are all the files
 /// the install reads (workspaces, local path dependencies, `.npmrc`) only the
-/// project knows, and `cargo build` needs its sources to build at all (use
-/// `cargo fetch`, or `cargo chef`).
+/// project knows, and the source copy may then overwrite what the install
+/// wrote (a `node_modules` the ignore file lets in). When the copy is not of
+/// the whole context, or the main manifest is not in the Dockerfile's
+/// directory, the fix is only shown. `cargo build` needs its sources to
+/// build at all: no fix (use `cargo fetch`, or `cargo chef`).
 pub const RULE: Rule = Rule {
     name: "dependency-install-after-source-copy",
     code: "HC002",
@@ -100,15 +103,38 @@ fn check(input: &Input) -> Vec<Finding> {
                     Command::Copy(c)
                         if eco.name != "cargo" && super::simple_commands(&cmd).len() == 1 =>
                     {
-                        Some((x.typed.node, c.dest.clone()))
+                        let whole = matches!(c.sources.as_slice(), [s] if s == "." || s == "./");
+                        Some((x.typed.node, c.dest.clone(), whole))
                     }
                     _ => None,
                 })
-                .map(|(copy_node, dest)| {
+                .map(|(copy_node, dest, whole)| {
+                    // Which of the manifests the context has: with the main one
+                    // there, the fix can be applied (unsafe); else it is a sketch.
+                    let present: Option<Vec<&str>> = input
+                        .facts
+                        .context_files
+                        .as_ref()
+                        .filter(|_| whole)
+                        .map(|files| {
+                            eco.manifests
+                                .iter()
+                                .copied()
+                                .filter(|m| match m.strip_prefix('*') {
+                                    Some(ext) => files.iter().any(|f| f.ends_with(ext)),
+                                    None => files.contains(*m),
+                                })
+                                .collect()
+                        })
+                        .filter(|p: &Vec<&str>| p.first() == eco.manifests.first());
+                    let (manifests, applicability) = match present {
+                        Some(p) => (p, Applicability::Unsafe),
+                        None => (eco.manifests.to_vec(), Applicability::DisplayOnly),
+                    };
                     let at = input.block_span(copy_node).start;
                     let run_block = input.block_span(e.typed.node);
                     let run_text = String::from_utf8_lossy(input.file.text(run_block)).into_owned();
-                    let dest = if dest.ends_with('/') || eco.manifests.len() == 1 && dest == "." {
+                    let dest = if dest.ends_with('/') || manifests.len() == 1 && dest == "." {
                         dest
                     } else if dest == "." {
                         "./".to_string()
@@ -116,21 +142,18 @@ fn check(input: &Input) -> Vec<Finding> {
                         format!("{dest}/")
                     };
                     Fix {
-                        applicability: Applicability::DisplayOnly,
+                        applicability,
                         target: super::Target::Dockerfile,
                         message: format!(
                             "copy {} before line {} and run `{written}` there",
-                            eco.manifests.join(" "),
+                            manifests.join(" "),
                             copy_step.line
                         ),
                         edits: vec![
                             Edit {
                                 start: at,
                                 end: at,
-                                content: format!(
-                                    "COPY {} {dest}\n{run_text}",
-                                    eco.manifests.join(" ")
-                                ),
+                                content: format!("COPY {} {dest}\n{run_text}", manifests.join(" ")),
                             },
                             Edit {
                                 start: run_block.start,

@@ -222,6 +222,9 @@ pub struct Facts {
     pub ephemeral_ci: Option<String>,
     /// What the recent history changed in the build context, when known.
     pub churn: Option<Churn>,
+    /// Names of the files at the top of the build context (the Dockerfile's
+    /// directory), when known: which manifests a fix can copy.
+    pub context_files: Option<BTreeSet<String>>,
     /// Measured seconds of each step when it ran (median), by (stage name,
     /// instruction) as the timings store keys them; empty when unmeasured.
     pub step_seconds: std::collections::BTreeMap<(String, String), f64>,
