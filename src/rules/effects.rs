@@ -302,7 +302,20 @@ pub fn of_step(input: &Input, e: &Entry) -> Effects {
                 .iter()
                 .find(|x| x.name == "dest")
                 .map_or_else(|| c.dest.clone(), |x| x.value.clone());
-            let mut paths = vec![resolve("/", &dest)];
+            // Named files (manifests, not directories or wildcards) land at
+            // `dest/name`; anything else may fill the whole destination.
+            let files = c.from.is_none()
+                && c.sources
+                    .iter()
+                    .all(|src| super::classify::is_manifest(src) && !src.contains(['*', '?', '[']));
+            let mut paths: Vec<String> = if files && dest.ends_with('/') {
+                c.sources
+                    .iter()
+                    .map(|src| resolve(&dest, src.rsplit('/').next().unwrap_or(src)))
+                    .collect()
+            } else {
+                vec![resolve("/", &dest)]
+            };
             if c.chown
                 .as_deref()
                 .is_some_and(|o| !o.chars().all(|ch| ch.is_ascii_digit() || ch == ':'))
@@ -621,6 +634,53 @@ mod tests {
             Some(Clash::Path("/out/ext".into()))
         );
         assert_eq!(copy.conflict(&fetch), None);
+    }
+
+    /// The effects of each instruction of the last stage of `text`.
+    fn stage_effects(text: &str) -> Vec<Effects> {
+        let file = crate::syntax::parse(text.as_bytes()).unwrap();
+        let typed = crate::syntax::typed::typed(&file).unwrap();
+        let build = crate::model::build(&file, &crate::model::BuildOptions::default()).unwrap();
+        let (facts, config) = (
+            super::super::Facts::default(),
+            super::super::Config::default(),
+        );
+        let input = Input {
+            path: "Dockerfile",
+            file: &file,
+            typed: &typed,
+            build: &build,
+            facts: &facts,
+            config: &config,
+        };
+        let stages = input.stages();
+        stages
+            .last()
+            .unwrap()
+            .iter()
+            .map(|e| of_step(&input, e))
+            .collect()
+    }
+
+    #[test]
+    fn copies_write_their_destination() {
+        let e = stage_effects(
+            "FROM alpine\nWORKDIR /app\nCOPY go.mod go.sum ./\nCOPY --chown=app . .\nCOPY src/ /srv/\nRUN make\n",
+        );
+        assert_eq!(e[1].paths, ["/app"], "WORKDIR makes its directory");
+        assert_eq!(
+            e[2].paths,
+            ["/app/go.mod", "/app/go.sum"],
+            "named manifests land by name"
+        );
+        assert_eq!(e[3].paths, ["/app", "/etc/passwd", "/etc/group"]);
+        assert_eq!(e[4].paths, ["/srv"]);
+        assert_eq!(
+            e[5].paths,
+            ["/app"],
+            "an unknown command uses its directory"
+        );
+        assert!(e[5].reads_system && !e[2].reads_system);
     }
 
     #[test]
