@@ -130,6 +130,46 @@ fn demo_is_deterministic_and_matches_the_case() {
     let html = dir.join("replay.html");
     assert!(out.contains(&format!("HTML report: {}", html.display())));
     assert!(html.is_file());
+
+    // What the safe fixes save: every image gains, and the saving stays
+    // within the headroom the replay reported.
+    let fixes = out
+        .split("$ hoist fix --compare")
+        .nth(1)
+        .expect("the fixes section");
+    for image in [
+        "Dockerfile ",
+        "Dockerfile.controlplane ",
+        "Dockerfile.worker ",
+    ] {
+        let line = fixes
+            .lines()
+            .find(|l| l.trim_start().starts_with(image))
+            .unwrap_or_else(|| panic!("{image}: {fixes}"));
+        assert!(
+            line.contains("HC003 ×5") && line.contains("saves"),
+            "{line}"
+        );
+    }
+    let number_after = |text: &str, key: &str| -> f64 {
+        let at = text.find(key).unwrap_or_else(|| panic!("{key}: {text}")) + key.len();
+        text[at..]
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let saved = number_after(fixes, "Total: saves");
+    let total = out
+        .lines()
+        .find(|l| l.starts_with("Total: ") && l.contains("floor"))
+        .expect("the replay's total");
+    let headroom = number_after(total, "headroom");
+    assert!(
+        saved > 0.5 * headroom && saved <= headroom,
+        "saves {saved}, headroom {headroom}"
+    );
 }
 
 #[test]

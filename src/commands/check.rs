@@ -173,6 +173,10 @@ pub(super) struct Setup {
     select: Vec<String>,
     ignore: Vec<String>,
     configs: BTreeMap<Option<PathBuf>, Config>,
+    /// The files of each context directory seen (many Dockerfiles may share one).
+    listings: std::cell::RefCell<
+        BTreeMap<PathBuf, Option<std::sync::Arc<std::collections::BTreeSet<String>>>>,
+    >,
 }
 
 impl Setup {
@@ -181,6 +185,7 @@ impl Setup {
             select: select.to_vec(),
             ignore: ignore.to_vec(),
             configs: BTreeMap::new(),
+            listings: Default::default(),
         }
     }
 
@@ -220,13 +225,27 @@ impl Setup {
     /// What the repository says about the Dockerfile (workflows; recent
     /// history and measured timings when the rules that read them are on).
     pub fn facts(&self, path: &Path, config: &Config) -> Facts {
-        let context_files = std::fs::read_dir(Self::dir(path)).ok().map(|entries| {
-            entries
-                .flatten()
-                .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect()
-        });
+        let dir = Self::dir(path);
+        let context_files = config
+            .enabled(&hoist::rules::dependency_install_after_source_copy::RULE)
+            .then(|| {
+                self.listings
+                    .borrow_mut()
+                    .entry(dir.to_path_buf())
+                    .or_insert_with(|| {
+                        std::fs::read_dir(dir).ok().map(|entries| {
+                            std::sync::Arc::new(
+                                entries
+                                    .flatten()
+                                    .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                                    .collect(),
+                            )
+                        })
+                    })
+                    .clone()
+            })
+            .flatten();
         let Some(root) = repo_root(Self::dir(path)) else {
             return Facts {
                 context_files,

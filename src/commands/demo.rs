@@ -12,6 +12,11 @@ use std::time::Instant;
 use anyhow::Context;
 
 use crate::cli::{DemoArgs, Format, ReplayArgs};
+use hoist::fix::Options;
+
+use super::check::Setup;
+use super::fix::fix_file;
+use super::fix_compare::compare;
 use hoist::replay::demo::{self, Kind};
 
 /// Marks a directory as made by `hoist demo`, so a later run may wipe it.
@@ -31,6 +36,54 @@ impl Write for Shared {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// What the safe fixes would save on the same history (`hoist fix --compare`
+/// on each Dockerfile).
+fn fixes(repo: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
+    writeln!(
+        out,
+        "\n$ hoist fix --compare -n {} Dockerfile Dockerfile.controlplane Dockerfile.worker   (in {})",
+        demo::SCRIPTED_COMMITS,
+        repo.display()
+    )?;
+    writeln!(
+        out,
+        "The safe fixes: each Dockerfile as it is now and as fixed, held constant over the same\n{} commits (CI minutes, all builds):",
+        demo::SCRIPTED_COMMITS
+    )?;
+    let mut setup = Setup::new(&[], &[]);
+    let (mut current, mut saved) = (0.0, 0.0);
+    for image in demo::IMAGES {
+        let name = image.dockerfile();
+        let path = repo.join(name);
+        let fixed = fix_file(&mut setup, &path, &Options::default(), false)
+            .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+        match compare(&path, &fixed, demo::SCRIPTED_COMMITS)? {
+            Some(c) => {
+                writeln!(
+                    out,
+                    "  {name:<24} {:<10} {:>9.1} → {:>9.1}, saves {:>7.1} ({:.1}%)",
+                    super::fix::codes_of(c.fixes.iter().map(String::as_str)),
+                    c.current_seconds / 60.0,
+                    c.fixed_seconds / 60.0,
+                    c.saved_seconds / 60.0,
+                    100.0 * c.saved_seconds / c.current_seconds.max(f64::MIN_POSITIVE)
+                )?;
+                current += c.current_seconds;
+                saved += c.saved_seconds;
+            }
+            None => writeln!(out, "  {name:<24} nothing to fix")?,
+        }
+    }
+    writeln!(
+        out,
+        "Total: saves {:.1} of {:.1} CI minutes ({:.1}%). `hoist fix --write` applies them; `hoist verify --fix` builds both and proves the image is the same.",
+        saved / 60.0,
+        current / 60.0,
+        100.0 * saved / current.max(f64::MIN_POSITIVE)
+    )?;
+    Ok(())
 }
 
 /// Empties `dir` if an earlier demo made it; refuses to touch anything else.
@@ -149,6 +202,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let mut log = buf.clone();
     let code = super::replay::execute(&replay_args, &mut out, &mut log)?;
     let replayed = replay_started.elapsed().as_secs_f64();
+    fixes(&repo, &mut out)?;
     std::io::stdout().write_all(&buf.0.borrow())?;
     eprintln!(
         "(demo written in {written:.2} s: history script {:.2} s, git fast-import and checkout {:.2} s, {} KiB stream; replay {replayed:.2} s)",

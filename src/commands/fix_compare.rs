@@ -35,16 +35,16 @@ struct Row {
 }
 
 #[derive(Debug, Serialize)]
-struct Comparison {
+pub(super) struct Comparison {
     dockerfile: String,
     /// Codes of the applied fixes, in order.
-    fixes: Vec<String>,
+    pub fixes: Vec<String>,
     /// The images the CI builds from it (or one default build).
     targets: Vec<String>,
     commits: Vec<Row>,
-    current_seconds: f64,
-    fixed_seconds: f64,
-    saved_seconds: f64,
+    pub current_seconds: f64,
+    pub fixed_seconds: f64,
+    pub saved_seconds: f64,
     /// Steps of the current Dockerfile with a measured cost, of all its steps.
     measured_steps: usize,
     steps: usize,
@@ -103,7 +103,11 @@ fn working_ignore(dockerfile: &Path, context: &Path) -> anyhow::Result<Option<Ig
     super::read_ignore(&path)
 }
 
-fn compare(path: &Path, fixed: &FixedFile, count: usize) -> anyhow::Result<Option<Comparison>> {
+pub(super) fn compare(
+    path: &Path,
+    fixed: &FixedFile,
+    count: usize,
+) -> anyhow::Result<Option<Comparison>> {
     if !fixed.outcome.changed(&fixed.source) && fixed.ignore.is_none() {
         return Ok(None);
     }

@@ -224,7 +224,7 @@ pub struct Facts {
     pub churn: Option<Churn>,
     /// Names of the files at the top of the build context (the Dockerfile's
     /// directory), when known: which manifests a fix can copy.
-    pub context_files: Option<BTreeSet<String>>,
+    pub context_files: Option<std::sync::Arc<BTreeSet<String>>>,
     /// Measured seconds of each step when it ran (median), by (stage name,
     /// instruction) as the timings store keys them; empty when unmeasured.
     pub step_seconds: std::collections::BTreeMap<(String, String), f64>,
