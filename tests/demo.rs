@@ -303,4 +303,48 @@ RUN true
         err.contains("Dockerfile: nothing to fix, nothing to compare"),
         "{err}"
     );
+
+    // Something to fix but nothing measured: it says so, and prices nothing.
+    std::fs::write(
+        d.join("Dockerfile"),
+        "FROM alpine:3.20\nWORKDIR /app\nCOPY . .\nRUN wget -O /opt/tool https://example.com/tool-1.2\n",
+    )
+    .unwrap();
+    std::fs::write(d.join("main.txt"), "1\n").unwrap();
+    let commit = |m: &str| {
+        git_out(d, &["add", "-A"]);
+        git_out(
+            d,
+            &[
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@t",
+                "commit",
+                "-q",
+                "-m",
+                m,
+            ],
+        );
+    };
+    commit("one");
+    std::fs::write(d.join("main.txt"), "2\n").unwrap();
+    commit("two");
+    let o = hoist()
+        .current_dir(d)
+        .args(["fix", "--compare", "Dockerfile"])
+        .output()
+        .unwrap();
+    let (out, err) = (
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr),
+    );
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("warning: Dockerfile: no step has a measured cost"),
+        "{err}"
+    );
+    assert!(out.contains("(HC003)"), "{out}");
+    assert!(out.contains("costs: measured for 0 of"), "{out}");
+    assert!(out.contains("saves 0 s (0.0%)"), "{out}");
 }

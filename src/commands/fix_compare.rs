@@ -69,6 +69,12 @@ pub(super) fn run(args: &FixArgs, files: &[PathBuf], opts: &Options) -> anyhow::
         };
         match compare(path, &fixed, args.count) {
             Ok(Some(c)) => {
+                if c.measured_steps == 0 {
+                    eprintln!(
+                        "warning: {}: no step has a measured cost in the timings store, so every commit counts 0 s; run `hoist measure` (or `hoist timings import` of CI logs) first",
+                        c.dockerfile
+                    );
+                }
                 if args.format == Format::Text {
                     write!(out, "{}", text(&c))?;
                 }

@@ -54,8 +54,9 @@ use super::{
 /// chain. The fix is safe when nothing it no longer sees touches its paths
 /// (the read/write analysis of `independent-step-after-source-copy`) and it
 /// runs as root; otherwise unsafe. When the command writes paths it does not
-/// name (a package install), or a stage is referred to by number
-/// (`--from=0`), the fix moves the step above the manifest copy instead,
+/// name (a package install), a stage is referred to by number (`--from=0`),
+/// or a per-build `ARG` is declared before the manifest copy (the new stage
+/// would inherit it), the fix moves the step above the manifest copy instead,
 /// with the same safety analysis.
 pub const RULE: Rule = Rule {
     name: "download-in-manifest-chain",
@@ -120,6 +121,16 @@ fn extract_fix(input: &Input, si: usize, entries: &[Entry], m: usize, i: usize) 
         .iter()
         .any(|o| o.contains(|c: char| c.is_whitespace() || "\"'\\".contains(c)))
     {
+        return None;
+    }
+    // The new stage inherits the ARGs of the part before the manifest copy: a
+    // per-build one there would key the step on every build, and would stop
+    // `volatile-arg-too-early` from moving it (the move below leaves it free).
+    let volatile_before = entries[1..m].iter().any(|x| {
+        matches!(&x.typed.command, Command::Arg(decls)
+            if decls.iter().any(|d| input.is_volatile(&d.name)))
+    });
+    if volatile_before {
         return None;
     }
     // New stages shift stage numbers: a `--from=0` would then name another.
