@@ -180,7 +180,11 @@ pub enum Command {
     /// A fix whose result does not parse is refused and nothing is written.
     ///
     /// Only `safe` fixes (the image is the same) are applied unless
-    /// `--unsafe` is given; `display-only` suggestions are never applied.
+    /// `--unsafe` is given; `display-only` suggestions are never applied. A
+    /// move is safe only when the steps it crosses touch none of the paths it
+    /// touches (COPY destinations, WORKDIR, paths in commands), install no
+    /// packages it would run without, and set no USER, SHELL, WORKDIR or ENV it
+    /// depends on; an unsafe fix says which line is in the way.
     ///
     /// Without `--write`, prints a unified diff of what would change
     /// (`--diff`, the default). With `--write`, replaces each changed file

@@ -184,10 +184,15 @@ fn the_fixes_that_fire_are_the_ones_expected() {
         ),
         // The read/write analysis proves this move safe...
         (
-            "independent-step-after-source-copy/bad-curl.Dockerfile",
+            "independent-step-after-source-copy/bad-apt.Dockerfile",
             Applicability::Safe,
         ),
-        // ...and finds what is in the way of these.
+        // ...and finds what is in the way of these: a RUN that would see the
+        // moved ARG in its environment, a shared path, a WORKDIR.
+        (
+            "independent-step-after-source-copy/bad-curl.Dockerfile",
+            Applicability::Unsafe,
+        ),
         (
             "independent-step-after-source-copy/bad-unsafe-overwrites.Dockerfile",
             Applicability::Unsafe,
@@ -517,4 +522,135 @@ fn dependency_install_fix_copies_the_manifests_the_context_has() {
     );
     let (code, out, _) = hoist(d, &["fix", "--unsafe", "--diff"]);
     assert_eq!((code, out.as_str()), (0, ""), "idempotent");
+}
+
+/// Moves the read/write analysis must not call safe: each would change the
+/// image (found in review; see docs/design.md, "Safety of moves").
+#[test]
+fn hazards_keep_a_move_unsafe() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "a crossed ENV a moved ARG's default expands",
+            "FROM alpine:3.20\nWORKDIR /app\nCOPY . .\nENV MIRROR=https://example.com\nARG URL=${MIRROR}/tool.tgz\nRUN curl -fsSL \"$URL\" -o /opt/tool.tgz\n",
+        ),
+        (
+            "a moved step reads an ENV set after the copy",
+            "FROM alpine:3.20\nWORKDIR /app\nCOPY . .\nENV TOOL_VERSION=1.2\nRUN wget -O /opt/tool https://example.com/tool-$TOOL_VERSION\n",
+        ),
+        (
+            "a crossed RUN would see the moved ARG",
+            "FROM alpine:3.20\nWORKDIR /app\nCOPY . .\nRUN echo \"v=${TOOL_VERSION:-dev}\" > /app/version.txt\nARG TOOL_VERSION=1.2.3\nRUN curl -fsSL https://example.com/tool-${TOOL_VERSION}.tgz -o /opt/tool.tgz\n",
+        ),
+        (
+            "a crossed ARG sets what apt-get reads",
+            "FROM debian:12\nWORKDIR /app\nCOPY . .\nARG DEBIAN_FRONTEND=noninteractive\nRUN apt-get update && apt-get install -y tzdata\n",
+        ),
+        (
+            "a redirection glued to its target",
+            "FROM alpine:3.20\nCOPY env.sh /opt/env.sh\nCOPY . /src\nRUN curl -fsSL https://example.com/a.gz -o /opt/a.gz && echo 'export A=1'>>/opt/env.sh\n",
+        ),
+        (
+            "a glued redirection into the working directory",
+            "FROM alpine:3.20\nCOPY . /src\nWORKDIR /opt/tool\nRUN curl -fsSL https://example.com/a.txt>a.txt\n",
+        ),
+        (
+            "a path behind $HOME",
+            "FROM alpine:3.20\nWORKDIR /app\nCOPY . /src\nCOPY tool.json /root/.config/tool.json\nRUN curl -fsSL https://example.com/tool.json -o $HOME/.config/tool.json\n",
+        ),
+        (
+            "a path behind ~",
+            "FROM alpine:3.20\nWORKDIR /app\nCOPY . /src\nCOPY tool.json /root/.config/tool.json\nRUN curl -fsSL https://example.com/tool.json -o ~/.config/tool.json\n",
+        ),
+        (
+            "a path after cd",
+            "FROM alpine:3.20\nWORKDIR /app\nCOPY . /src\nCOPY tool /root/bin/tool\nRUN cd && curl -fsSL https://example.com/tool -o bin/tool\n",
+        ),
+        (
+            "a path in a variable the shell sets",
+            "FROM alpine:3.20\nWORKDIR /app\nCOPY . /src\nCOPY tool /opt/tool\nRUN out=/opt/tool; curl -fsSL https://example.com/tool -o \"$out\"\n",
+        ),
+    ];
+    let facts = Facts::default();
+    let config = Config::default();
+    for (what, text) in cases {
+        let diags = fix::check("Dockerfile", text.as_bytes(), &facts, &config).unwrap();
+        let moves: Vec<_> = diags
+            .iter()
+            .filter(|d| d.code == "HC003" || d.code == "HC008")
+            .collect();
+        assert!(!moves.is_empty(), "{what}: no finding to test");
+        for d in moves {
+            let fix = d.fix.as_ref().unwrap();
+            assert_eq!(
+                fix.applicability,
+                Applicability::Unsafe,
+                "{what}: {}\n{text}",
+                fix.message
+            );
+        }
+    }
+}
+
+/// A moved step takes along the ARGs it expands and those their defaults
+/// expand; then nothing it crosses sees them, and the move is safe.
+#[test]
+fn moved_args_take_the_args_they_expand() {
+    let text = "FROM alpine:3.20\nWORKDIR /app\nCOPY . .\nARG V=1.2.3\nARG URL=https://example.com/tool-${V}.tgz\nRUN curl -fsSL \"$URL\" -o /opt/tool.tgz\n";
+    let facts = Facts::default();
+    let config = only("independent-step-after-source-copy");
+    let out = fix::fix_source("Dockerfile", text.as_bytes(), &facts, &config, &SAFE).unwrap();
+    assert_eq!(
+        String::from_utf8(out.source).unwrap(),
+        "FROM alpine:3.20\nWORKDIR /app\nARG V=1.2.3\nARG URL=https://example.com/tool-${V}.tgz\nRUN curl -fsSL \"$URL\" -o /opt/tool.tgz\nCOPY . .\n"
+    );
+}
+
+/// The stage split of `download-in-manifest-chain` copies back exactly what
+/// the step leaves, or falls back to a move.
+#[test]
+fn stage_split_copies_what_the_step_leaves() {
+    let facts = Facts::default();
+    let config = only("download-in-manifest-chain");
+    let fixed = |text: &str| {
+        let out = fix::fix_source("Dockerfile", text.as_bytes(), &facts, &config, &UNSAFE).unwrap();
+        String::from_utf8(out.source).unwrap()
+    };
+    let head =
+        "FROM golang:1.22 AS build\nWORKDIR /src\nCOPY go.mod go.sum ./\nRUN go mod download\n";
+    // `mv` takes its source away: the copy is of the destination.
+    let out = fixed(&format!(
+        "{head}RUN curl -fsSL https://example.com/t.tgz -o /tmp/t.tgz && mv /tmp/t.tgz /opt/t.tgz\nCOPY . .\n"
+    ));
+    assert!(
+        out.contains("COPY --from=build-t-tgz /opt/t.tgz /opt/t.tgz\n"),
+        "{out}"
+    );
+    assert!(!out.contains("/tmp/t.tgz /tmp"), "{out}");
+    // A link the copy would follow: no split, a move instead.
+    let out = fixed(&format!(
+        "{head}RUN mkdir -p /opt/tool && curl -fsSL https://example.com/tool -o /opt/tool/tool && ln -s /opt/tool/tool /usr/local/bin/tool\nCOPY . .\n"
+    ));
+    assert!(!out.contains("COPY --from"), "{out}");
+    // A stage name is never taken twice.
+    let out = fixed(&format!(
+        "{head}RUN curl -fsSL https://example.com/t.tgz -o /opt/base\nCOPY . .\n"
+    ));
+    assert!(out.contains("FROM golang:1.22 AS build-base\n"), "{out}");
+    assert!(out.contains("FROM build-base AS build-base-2\n"), "{out}");
+    // An ONBUILD before the manifest copy: no split (its trigger would run twice).
+    let out = fixed(
+        "FROM golang:1.22 AS build\nWORKDIR /src\nONBUILD RUN echo hi > /x\nCOPY go.mod go.sum ./\nRUN go mod download\nRUN curl -fsSL https://example.com/a -o /opt/a\nCOPY . .\n",
+    );
+    assert!(!out.contains("build-base"), "{out}");
+    // The ARGs the step needs are declared again in its stage, with the ARGs
+    // their defaults expand.
+    let out = fixed(&format!(
+        "{head}ARG V=1.2.3\nARG URL=https://example.com/t-${{V}}\nRUN curl -fsSL $URL -o /opt/t\nCOPY . .\n"
+    ));
+    assert!(
+        out.contains(
+            "FROM build-base AS build-t\nARG V=1.2.3\nARG URL=https://example.com/t-${V}\nRUN curl"
+        ),
+        "{out}"
+    );
 }

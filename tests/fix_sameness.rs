@@ -149,6 +149,48 @@ RUN cat main.txt > /out.txt
         expect: Expect::Identical,
     },
     Row {
+        // The ARG moves with it (and the ARG its default expands); nothing
+        // it crosses expands them or runs a script.
+        name: "independent_step_with_its_args",
+        code: "HC003",
+        file: "Dockerfile",
+        dockerfile: r#"FROM tools
+WORKDIR /app
+COPY . .
+ARG TOOL_VERSION=1.2.3
+ARG TOOL_URL=https://example.com/tool-${TOOL_VERSION}.tgz
+RUN mkdir -p /opt/tool && curl -fsSL "$TOOL_URL" -o /opt/tool/tool.tgz
+RUN cat main.txt > /app/out
+"#,
+        files: &[("main.txt", "hello\n")],
+        history: &[],
+        args: &["--select", "independent-step-after-source-copy"],
+        expect: Expect::Identical,
+    },
+    Row {
+        // The split stage's output is a directory holding a link, made
+        // through a temporary file moved into place.
+        name: "download_in_manifest_chain_directory",
+        code: "HC008",
+        file: "Dockerfile",
+        dockerfile: r#"FROM tools AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+RUN mkdir -p /opt/tool/bin && curl -fsSL https://example.com/tool-1.0 -o /tmp/tool && mv /tmp/tool /opt/tool/bin/tool && chmod 755 /opt/tool/bin/tool && ln -s /opt/tool/bin/tool /opt/tool/bin/current
+COPY . .
+RUN cat main.txt > /out.txt
+"#,
+        files: &[
+            ("go.mod", "module example.com/app\n"),
+            ("go.sum", "example.com/dep v1.0.0 h1:abc=\n"),
+            ("main.txt", "hello\n"),
+        ],
+        history: &[],
+        args: &["--select", "download-in-manifest-chain"],
+        expect: Expect::Identical,
+    },
+    Row {
         name: "download_in_manifest_chain",
         code: "HC008",
         file: "Dockerfile",
@@ -220,6 +262,24 @@ COPY . .
         expect: Expect::Identical,
     },
     // ---- negative controls: the comparison fails when the image changes.
+    Row {
+        // The moved ARG reaches a crossed RUN that reads its environment:
+        // hoist calls the move unsafe, and it does change the image.
+        name: "negative_moved_arg_reaches_a_script",
+        code: "HC003",
+        file: "Dockerfile",
+        dockerfile: r#"FROM tools
+WORKDIR /app
+COPY . .
+RUN echo "v=${TOOL_VERSION:-dev}" > /app/version.txt
+ARG TOOL_VERSION=1.2.3
+RUN curl -fsSL https://example.com/tool-${TOOL_VERSION}.tgz -o /opt/tool.tgz
+"#,
+        files: &[("main.txt", "hello\n")],
+        history: &[],
+        args: &["--unsafe", "--select", "independent-step-after-source-copy"],
+        expect: Expect::Differs(&["content differs: /app/version.txt"]),
+    },
     Row {
         // What the read/write analysis guards against: the download writes a
         // path the crossed `COPY . .` also writes. hoist calls the move
@@ -549,6 +609,7 @@ fn every_fix_kind_builds_the_same_image() {
         }
     }
     eprintln!("{ran} rows, {} failed", failures.len());
+    assert!(ran > 0, "HOIST_ROW={filter:?} matches no row");
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 

@@ -644,8 +644,24 @@ impl<'a> Builder<'a> {
                 let mut mounts = run.mounts.clone();
                 mounts.sort_by(|a, b| a.target.cmp(&b.target));
                 for m in &mounts {
+                    use crate::syntax::mount::MountType;
                     let target = match &m.target {
                         Some(t) => resolve_dest(&st.cwd, &self.expand(t, &st.env, line)?),
+                        // BuildKit mounts a bind, cache or tmpfs mount without
+                        // a target at the working directory, never at `/`.
+                        None if !matches!(m.kind, MountType::Secret | MountType::Ssh) => {
+                            let t = clean_path(&st.cwd);
+                            if t == "/" {
+                                return Err(ModelError::Line {
+                                    line,
+                                    message: format!(
+                                        "invalid mount target \"/\": a {} mount without target= is mounted at the working directory, which is / here; add target=/path or a WORKDIR",
+                                        m.kind.as_str()
+                                    ),
+                                });
+                            }
+                            t
+                        }
                         None => String::new(),
                     };
                     let source = match &m.source {
@@ -654,7 +670,6 @@ impl<'a> Builder<'a> {
                     };
                     let kind = m.kind.as_str();
                     let mut desc = format!("type={kind},target={target},readonly={}", m.readonly);
-                    use crate::syntax::mount::MountType;
                     match m.kind {
                         MountType::Cache => {
                             for (k, v) in [("uid", m.uid), ("gid", m.gid), ("mode", m.mode)] {

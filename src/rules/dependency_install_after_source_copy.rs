@@ -131,9 +131,34 @@ fn check(input: &Input) -> Vec<Finding> {
                         Some(p) => (p, Applicability::Unsafe),
                         None => (eco.manifests.to_vec(), Applicability::DisplayOnly),
                     };
-                    let at = input.block_span(copy_node).start;
+                    // The install stays where it is (its WORKDIR, USER and ENV
+                    // unchanged): the source copy becomes a copy of the
+                    // manifests, and the source is copied right after it.
+                    let ci = entries.iter().position(|x| x.step == Some(copy));
+                    let ri = entries.iter().position(|x| std::ptr::eq(x.typed, e.typed));
+                    let between_runs = match (ci, ri) {
+                        (Some(ci), Some(ri)) if ci < ri => entries[ci + 1..ri].iter().any(|x| {
+                            matches!(
+                                x.typed.command,
+                                Command::Run(_) | Command::Copy(_) | Command::Add(_)
+                            )
+                        }),
+                        _ => true,
+                    };
+                    let dest_dir = copy_step
+                        .definition
+                        .iter()
+                        .find(|c| c.name == "dest")
+                        .map(|c| c.value.trim_end_matches('/').to_string())
+                        .unwrap_or_default();
+                    let same_dir = super::effects::cwd(step).trim_end_matches('/') == dest_dir
+                        || (dest_dir.is_empty() && super::effects::cwd(step) == "/");
+                    let applicability = if between_runs || !same_dir {
+                        Applicability::DisplayOnly
+                    } else {
+                        applicability
+                    };
                     let run_block = input.block_span(e.typed.node);
-                    let run_text = String::from_utf8_lossy(input.file.text(run_block)).into_owned();
                     let dest = if dest.ends_with('/') || manifests.len() == 1 && dest == "." {
                         dest
                     } else if dest == "." {
@@ -141,24 +166,39 @@ fn check(input: &Input) -> Vec<Finding> {
                     } else {
                         format!("{dest}/")
                     };
+                    let flags: String = copy_node
+                        .flags
+                        .iter()
+                        .map(|w| format!("{} ", String::from_utf8_lossy(&w.value)))
+                        .collect();
+                    let nl = input.eol();
+                    let copy_text = input.block_text(copy_node.span);
+                    let after_run = if input.file.text(run_block).ends_with(b"\n") {
+                        copy_text
+                    } else {
+                        format!("{nl}{}", copy_text.trim_end_matches(['\r', '\n']))
+                    };
                     Fix {
                         applicability,
                         target: super::Target::Dockerfile,
                         message: format!(
-                            "copy {} before line {} and run `{written}` there",
+                            "copy {} on line {} instead, and the rest after `{written}`",
                             manifests.join(" "),
                             copy_step.line
                         ),
                         edits: vec![
                             Edit {
-                                start: at,
-                                end: at,
-                                content: format!("COPY {} {dest}\n{run_text}", manifests.join(" ")),
+                                start: copy_node.span.start,
+                                end: copy_node.span.end,
+                                content: format!(
+                                    "COPY {flags}{} {dest}{nl}",
+                                    manifests.join(" ")
+                                ),
                             },
                             Edit {
-                                start: run_block.start,
+                                start: run_block.end,
                                 end: run_block.end,
-                                content: String::new(),
+                                content: after_run,
                             },
                         ],
                     }

@@ -6,10 +6,7 @@ use crate::syntax::typed::Command;
 use super::classify::{self, Brings};
 use super::effects;
 use super::independent_step_after_source_copy::{independent, move_fix, shorten};
-use super::{
-    Applicability, Edit, Entry, Finding, Fix, Input, Rule, Severity, Target, references,
-    run_command,
-};
+use super::{Applicability, Edit, Entry, Finding, Fix, Input, Rule, Severity, Target, run_command};
 
 /// ## What it does
 /// Finds a step that depends only on its command and build args (a pinned
@@ -116,7 +113,7 @@ fn extract_fix(input: &Input, si: usize, entries: &[Entry], m: usize, i: usize) 
     let e = &entries[i];
     let step = &input.build.steps[e.step?];
     let cmd = run_command(step)?;
-    let outputs = effects::outputs(&cmd, &effects::cwd(step))?;
+    let outputs = effects::outputs(&cmd, &effects::Ctx::of(step))?;
     if outputs
         .iter()
         .any(|o| o.contains(|c: char| c.is_whitespace() || "\"'\\".contains(c)))
@@ -130,7 +127,11 @@ fn extract_fix(input: &Input, si: usize, entries: &[Entry], m: usize, i: usize) 
         matches!(&x.typed.command, Command::Arg(decls)
             if decls.iter().any(|d| input.is_volatile(&d.name)))
     });
-    if volatile_before {
+    // An ONBUILD there would run in both stages built from `<stage>-base` (R6.6).
+    let onbuild_before = entries[1..m]
+        .iter()
+        .any(|x| matches!(x.typed.command, Command::Onbuild(_)));
+    if volatile_before || onbuild_before {
         return None;
     }
     // New stages shift stage numbers: a `--from=0` would then name another.
@@ -180,6 +181,16 @@ fn extract_fix(input: &Input, si: usize, entries: &[Entry], m: usize, i: usize) 
         .unwrap_or_else(|| format!("stage-{si}"))
         .to_ascii_lowercase();
     let base = unique(format!("{stem}-base"));
+    let taken: Vec<String> = taken.iter().cloned().chain([base.clone()]).collect();
+    let unique = |want: String| {
+        let mut name = want.clone();
+        let mut n = 2;
+        while taken.contains(&name) {
+            name = format!("{want}-{n}");
+            n += 1;
+        }
+        name
+    };
     let leaf: String = outputs[0]
         .rsplit('/')
         .next()
@@ -200,13 +211,7 @@ fn extract_fix(input: &Input, si: usize, entries: &[Entry], m: usize, i: usize) 
     ));
     // The ARGs it uses declared since the manifest copy: copied into the new
     // stage (the later steps still need them where they are).
-    let args: Vec<&Entry> = entries[m..i]
-        .iter()
-        .filter(|x| {
-            matches!(&x.typed.command, Command::Arg(decls)
-                if decls.iter().any(|d| references(&cmd, &d.name)))
-        })
-        .collect();
+    let args: Vec<&Entry> = effects::needed_args(&entries[m..i], &cmd);
     let crossed: Vec<&Entry> = entries[m..i]
         .iter()
         .filter(|x| !args.iter().any(|a| std::ptr::eq(*a, *x)))
@@ -217,7 +222,7 @@ fn extract_fix(input: &Input, si: usize, entries: &[Entry], m: usize, i: usize) 
         .find(|c| c.name == "user")
         .map(|c| c.value.clone())
         .filter(|u| !matches!(u.as_str(), "" | "root" | "0" | "0:0" | "root:root"));
-    let hazard = effects::move_hazard(input, e, &crossed).or_else(|| {
+    let hazard = effects::move_hazard(input, e, &args, true, &crossed).or_else(|| {
         user.map(|u| {
             format!("it runs as USER {u}, and `COPY --from` makes the parent directories as root")
         })
@@ -244,21 +249,19 @@ fn extract_fix(input: &Input, si: usize, entries: &[Entry], m: usize, i: usize) 
         _ => return None,
     }
     // 2. The new stage, and the rest of the original one, before the manifest copy.
-    let mut stage = format!("\nFROM {base} AS {fetch}\n");
+    let nl = input.eol();
+    let mut stage = format!("{nl}FROM {base} AS {fetch}{nl}");
     for a in &args {
         stage.push_str(input.text(a.typed.node).trim_end_matches(['\r', '\n']));
-        stage.push('\n');
+        stage.push_str(nl);
     }
     let run_block = input.block_span(e.typed.node);
-    stage.push_str(&String::from_utf8_lossy(input.file.text(run_block)));
-    if !stage.ends_with('\n') {
-        stage.push('\n');
-    }
-    stage.push_str(&format!("\nFROM {base}"));
+    stage.push_str(&input.block_text(run_block));
+    stage.push_str(&format!("{nl}FROM {base}"));
     if let Some(alias) = &f.alias {
         stage.push_str(&format!(" AS {alias}"));
     }
-    stage.push('\n');
+    stage.push_str(nl);
     let at = input.block_span(entries[m].typed.node).start;
     edits.push(Edit {
         start: at,
@@ -268,7 +271,7 @@ fn extract_fix(input: &Input, si: usize, entries: &[Entry], m: usize, i: usize) 
     // 3. Its outputs, copied back where it ran.
     let copies: String = outputs
         .iter()
-        .map(|o| format!("COPY --from={fetch} {o} {o}\n"))
+        .map(|o| format!("COPY --from={fetch} {o} {o}{nl}"))
         .collect();
     edits.push(Edit {
         start: run_block.start,

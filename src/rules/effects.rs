@@ -179,20 +179,199 @@ fn literal_prefix(word: &str) -> Option<&str> {
     Some(if dir.is_empty() { "/" } else { dir })
 }
 
-/// A word without a redirection prefix (`>/x`, `2>>/x`, `&>/x`) or an option
-/// name (`--output=/x`).
+/// A word without an option name (`--output=/x` → `/x`).
 fn path_part(word: &str) -> &str {
-    let w = word.trim_start_matches(|c: char| c.is_ascii_digit() || c == '&');
-    let w = w.trim_start_matches('>').trim_start_matches('<');
-    if w.starts_with('-') {
-        return w.split_once('=').map_or("", |(_, v)| v);
+    if word.starts_with('-') {
+        return word.split_once('=').map_or("", |(_, v)| v);
     }
-    w
+    word
 }
 
-/// Does the word look like a path (and not a URL, a flag, a plain word)?
-fn pathlike(word: &str) -> bool {
-    !word.is_empty() && !word.contains("://") && (word.starts_with('/') || word.contains('/'))
+/// Is the word a redirection operator (`>`, `>>`, `2>`, `&>`, `<`, `2>&`)?
+fn is_redirect(word: &str) -> bool {
+    let bare = word.trim_start_matches(|c: char| c.is_ascii_digit() || c == '&');
+    !bare.is_empty() && bare.starts_with(['>', '<'])
+}
+
+/// Where a RUN runs and what its shell knows: the working directory, the
+/// variables the model sets (ENV and ARG), the home directory.
+#[derive(Debug, Clone, Default)]
+pub struct Ctx {
+    pub cwd: String,
+    pub env: std::collections::BTreeMap<String, String>,
+    /// `None` when it cannot be known (a non-root USER).
+    pub home: Option<String>,
+}
+
+impl Ctx {
+    /// A context with no variables, as root.
+    pub fn at(cwd: &str) -> Ctx {
+        Ctx {
+            cwd: cwd.to_string(),
+            env: Default::default(),
+            home: Some("/root".into()),
+        }
+    }
+
+    /// The context of a RUN step, from its key's components.
+    pub fn of(step: &Step) -> Ctx {
+        let mut ctx = Ctx::at(&cwd(step));
+        for c in &step.definition {
+            if let Some(name) = c.name.strip_prefix("env ") {
+                ctx.env.insert(name.to_string(), c.value.clone());
+            }
+            if c.name == "user" && !matches!(c.value.as_str(), "root" | "0" | "0:0" | "root:root") {
+                ctx.home = None;
+            }
+        }
+        if let Some(h) = ctx.env.get("HOME") {
+            ctx.home = Some(h.clone());
+        }
+        ctx
+    }
+
+    /// `~` and the variables it knows, substituted (`$X`, `${X}`).
+    fn expand(&self, word: &str) -> Option<String> {
+        let word = match word.strip_prefix('~') {
+            Some(rest) if rest.is_empty() || rest.starts_with('/') => {
+                format!("{}{rest}", self.home.as_deref()?)
+            }
+            _ => word.to_string(),
+        };
+        let mut out = String::new();
+        let mut rest = word.as_str();
+        while let Some(at) = rest.find('$') {
+            out.push_str(&rest[..at]);
+            let after = &rest[at + 1..];
+            let (name, len) = match after.strip_prefix('{') {
+                Some(b) => match b.find('}') {
+                    Some(end)
+                        if b[..end]
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+                    {
+                        (&b[..end], end + 2)
+                    }
+                    _ => ("", 0),
+                },
+                None => {
+                    let end = after
+                        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                        .unwrap_or(after.len());
+                    (&after[..end], end)
+                }
+            };
+            match self.env.get(name).filter(|_| !name.is_empty()) {
+                Some(v) => {
+                    out.push_str(v);
+                    rest = &after[len..];
+                }
+                None => {
+                    // Unknown: keep it, and stop (what follows is not literal).
+                    out.push_str(&rest[at..]);
+                    return Some(out);
+                }
+            }
+        }
+        out.push_str(rest);
+        Some(out)
+    }
+}
+
+/// What a word names, as a path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Where {
+    /// An absolute, clean path (a directory stands for what is under it).
+    Path(String),
+    /// A path hoist cannot resolve (`$DEST`, `~` of an unknown user).
+    Unknown,
+    /// Not a path.
+    NotAPath,
+}
+
+/// Programs whose operands are files.
+const FILE_PROGRAMS: &[&str] = &[
+    "mkdir",
+    "rm",
+    "cp",
+    "mv",
+    "ln",
+    "touch",
+    "chmod",
+    "chown",
+    "install",
+    "tar",
+    "unzip",
+    "gunzip",
+    "gzip",
+    "xz",
+    "cd",
+    "cat",
+    "sha256sum",
+];
+
+/// Options whose value is a file or directory.
+const PATH_OPTIONS: &[&str] = &[
+    "-o",
+    "-O",
+    "-P",
+    "-C",
+    "-d",
+    "-f",
+    "--output",
+    "--output-document",
+    "--directory-prefix",
+    "--directory",
+    "--file",
+];
+
+/// What the word at `k` of a simple command names, resolved against `cwds`.
+fn locate(w: &[String], k: usize, ctx: &Ctx, cwds: &[String]) -> Vec<Where> {
+    let word = path_part(&w[k]);
+    if word.is_empty() || is_redirect(word) || word.contains("://") {
+        return vec![Where::NotAPath];
+    }
+    let in_path_position = FILE_PROGRAMS.contains(&program(w))
+        || (k > 0 && (is_redirect(&w[k - 1]) || PATH_OPTIONS.contains(&w[k - 1].as_str())))
+        || w[k].starts_with("--") && w[k].contains('=');
+    let Some(expanded) = ctx.expand(word) else {
+        return vec![Where::Unknown];
+    };
+    if expanded.contains("://") {
+        return vec![Where::NotAPath];
+    }
+    // Modes and owners (`chmod 755 f`, `chown app:app f`, `install -m 0755`).
+    let prog = program(w);
+    let first_operand = (1..k).all(|j| w[j].starts_with('-'));
+    if expanded.chars().all(|c| c.is_ascii_digit())
+        || (matches!(prog, "chmod" | "chown") && first_operand)
+        || (k > 0 && matches!(w[k - 1].as_str(), "-m" | "--mode" | "-g" | "--group" | "--owner"))
+        || (prog == "install" && k > 0 && w[k - 1] == "-o")
+    {
+        return vec![Where::NotAPath];
+    }
+    if !(expanded.starts_with('/') || expanded.contains('/')) {
+        // A bare name: a file in the working directory only where a path is
+        // expected; an unknown variable there could be anything.
+        return if !in_path_position || expanded.starts_with('-') {
+            vec![Where::NotAPath]
+        } else if expanded.starts_with('$') || expanded.starts_with('`') {
+            vec![Where::Unknown]
+        } else {
+            cwds.iter()
+                .map(|c| Where::Path(resolve(c, &expanded)))
+                .collect()
+        };
+    }
+    if expanded.starts_with("/dev/") || expanded.starts_with("/proc/") {
+        return vec![Where::NotAPath];
+    }
+    match literal_prefix(&expanded) {
+        Some(lit) if lit.starts_with('/') => vec![Where::Path(resolve("/", lit))],
+        Some(lit) => cwds.iter().map(|c| Where::Path(resolve(c, lit))).collect(),
+        None if expanded.starts_with(['$', '`']) => vec![Where::Unknown],
+        None => cwds.iter().map(|c| Where::Path(c.clone())).collect(),
+    }
 }
 
 /// The value of an option of a simple command: `--long=v`, `--long v`,
@@ -232,12 +411,15 @@ fn program(words: &[String]) -> &str {
     words[0].rsplit('/').next().unwrap_or(&words[0])
 }
 
-/// The effects of a `RUN` whose command is `cmd`, run in `cwd`.
-pub fn of_command(cmd: &str, cwd: &str) -> Effects {
+/// The effects of a `RUN` whose command is `cmd`, run in `ctx`.
+pub fn of_command(cmd: &str, ctx: &Ctx) -> Effects {
     let mut paths = Vec::new();
-    if !cwd_free(cmd) {
-        paths.push(cwd.to_string());
+    if !cwd_free(cmd, ctx) {
+        paths.push(ctx.cwd.clone());
     }
+    // Relative paths resolve against the working directory and against any
+    // directory a `cd` may have entered (subshells make the order unsure).
+    let mut cwds = vec![ctx.cwd.clone()];
     for words in simple_commands(cmd) {
         let prog = program(&words);
         if SYSTEM_INSTALLERS.contains(&prog) {
@@ -253,13 +435,28 @@ pub fn of_command(cmd: &str, cwd: &str) -> Effects {
         } else if LANGUAGE_INSTALLERS.contains(&prog) {
             paths.extend(HOMES.iter().map(|s| s.to_string()));
         }
-        for w in &words[1..] {
-            let p = path_part(w);
-            if !pathlike(p) || p.starts_with("/dev/") || p.starts_with("/proc/") {
-                continue;
+        if prog == "cd" {
+            let to = match words.get(1) {
+                None => vec![ctx.home.clone().map_or(Where::Unknown, Where::Path)],
+                Some(_) => locate(&words, 1, ctx, &cwds),
+            };
+            for t in to {
+                let dir = match t {
+                    Where::Path(p) => p,
+                    _ => "/".to_string(),
+                };
+                paths.push(dir.clone());
+                cwds.push(dir);
             }
-            if let Some(lit) = literal_prefix(p) {
-                paths.push(resolve(cwd, lit));
+            continue;
+        }
+        for k in 1..words.len() {
+            for place in locate(&words, k, ctx, &cwds) {
+                match place {
+                    Where::Path(p) => paths.push(p),
+                    Where::Unknown => paths.push("/".to_string()),
+                    Where::NotAPath => {}
+                }
             }
         }
     }
@@ -294,7 +491,7 @@ pub fn of_step(input: &Input, e: &Entry) -> Effects {
     let step = e.step.map(|s| &input.build.steps[s]);
     match (&e.typed.command, step) {
         (_, Some(step)) if step.kind == StepKind::Run => {
-            of_command(&run_command(step).unwrap_or_default(), &cwd(step))
+            of_command(&run_command(step).unwrap_or_default(), &Ctx::of(step))
         }
         (Command::Copy(c) | Command::Add(c), Some(step)) => {
             let dest = step
@@ -340,18 +537,89 @@ pub fn of_step(input: &Input, e: &Entry) -> Effects {
     }
 }
 
-/// Why moving the RUN `moved` above the instructions `crossed` may change
-/// the image, or `None` when the text shows it cannot. `carried` are the
-/// instructions that move with it (its ARGs).
-pub fn move_hazard(input: &Input, moved: &Entry, crossed: &[&Entry]) -> Option<String> {
+/// The names a text expands (`$NAME`, `${NAME...}`).
+pub fn referenced_names(text: &str) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    let mut rest = text;
+    while let Some(at) = rest.find('$') {
+        let after = rest[at + 1..].strip_prefix('{').unwrap_or(&rest[at + 1..]);
+        let end = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(after.len());
+        if end > 0 {
+            out.insert(after[..end].to_string());
+        }
+        rest = &rest[at + 1..];
+    }
+    out
+}
+
+/// The ARG instructions among `range` that the RUN `cmd` needs: those it
+/// expands, and those their defaults expand, transitively.
+pub fn needed_args<'e, 't, 'a>(range: &'e [Entry<'t, 'a>], cmd: &str) -> Vec<&'e Entry<'t, 'a>> {
+    let mut names = referenced_names(cmd);
+    loop {
+        let before = names.len();
+        for x in range {
+            if let Command::Arg(decls) = &x.typed.command
+                && decls.iter().any(|d| names.contains(&d.name))
+            {
+                for d in decls {
+                    if let Some(v) = &d.default {
+                        names.extend(referenced_names(v));
+                    }
+                }
+            }
+        }
+        if names.len() == before {
+            break;
+        }
+    }
+    range
+        .iter()
+        .filter(|x| {
+            matches!(&x.typed.command, Command::Arg(decls)
+                if decls.iter().any(|d| names.contains(&d.name)))
+        })
+        .collect()
+}
+
+/// Why running the RUN `moved` before the instructions `crossed` may change
+/// the image, or `None` when the text shows it cannot. `carried` are its
+/// ARGs: moved with it above `crossed` (which then see them declared), or,
+/// with `copied`, declared again where it goes (the originals stay).
+pub fn move_hazard(
+    input: &Input,
+    moved: &Entry,
+    carried: &[&Entry],
+    copied: bool,
+    crossed: &[&Entry],
+) -> Option<String> {
     let step = &input.build.steps[moved.step?];
     let cmd = run_command(step)?;
-    let here = cwd(step);
-    let mine = of_command(&cmd, &here);
+    let ctx = Ctx::of(step);
+    let mine = of_command(&cmd, &ctx);
+    // What the moved instructions read: the command and the ARG defaults.
+    let mut reads = cmd.clone();
+    for a in carried {
+        reads.push('\n');
+        reads.push_str(&String::from_utf8_lossy(&a.typed.node.logical));
+    }
+    let carried_names: Vec<(&str, usize)> = carried
+        .iter()
+        .flat_map(|a| match &a.typed.command {
+            Command::Arg(decls) => decls
+                .iter()
+                .map(|d| (d.name.as_str(), a.typed.node.start_line))
+                .collect(),
+            _ => Vec::new(),
+        })
+        .collect();
     for c in crossed {
         let line = c.typed.node.start_line;
+        let sets = |name: &str| references(&reads, name) || env_sensitive(name);
         let what = match &c.typed.command {
-            Command::Workdir(_) if !cwd_free(&cmd) => Some(format!(
+            Command::Workdir(_) if !cwd_free(&cmd, &ctx) => Some(format!(
                 "it would run before the WORKDIR on line {line} and uses its working directory"
             )),
             Command::User(_) => Some(format!(
@@ -362,13 +630,49 @@ pub fn move_hazard(input: &Input, moved: &Entry, crossed: &[&Entry]) -> Option<S
             )),
             Command::Env(kvs) => kvs
                 .iter()
-                .find(|kv| references(&cmd, &kv.key) || env_sensitive(&kv.key))
+                .find(|kv| sets(&kv.key))
                 .map(|kv| format!("it would run without the ENV {} set on line {line}", kv.key)),
-            Command::Onbuild(_) => None,
+            Command::Arg(decls) => decls.iter().find(|d| sets(&d.name)).map(|d| {
+                format!(
+                    "it would run without the ARG {} declared on line {line}",
+                    d.name
+                )
+            }),
             _ => None,
         };
         if what.is_some() {
             return what;
+        }
+        // A carried ARG is declared earlier: what lies between its new place
+        // and its old one sees it (R5.2), in its text and in a RUN's environment.
+        if !copied {
+            let text = String::from_utf8_lossy(&c.typed.node.logical).into_owned();
+            let run = c.step.and_then(|s| run_command(&input.build.steps[s]));
+            for (name, declared) in &carried_names {
+                if line > *declared {
+                    continue;
+                }
+                if references(&text, name)
+                    || c.typed
+                        .node
+                        .heredocs
+                        .iter()
+                        .any(|h| references(&String::from_utf8_lossy(&h.content), name))
+                {
+                    return Some(format!(
+                        "line {line} expands ${name}, which it would then see declared (line {declared})"
+                    ));
+                }
+                if let Some(run) = &run {
+                    let plain = super::classify::independent_fetch(run).is_some()
+                        || super::classify::dependency_install(run).is_some();
+                    if !plain || env_sensitive(name) {
+                        return Some(format!(
+                            "the RUN on line {line} would see ARG {name} (line {declared}) in its environment"
+                        ));
+                    }
+                }
+            }
         }
         let theirs = of_step(input, c);
         if let Some(clash) = mine.conflict(&theirs) {
@@ -396,13 +700,15 @@ pub fn move_hazard(input: &Input, moved: &Entry, crossed: &[&Entry]) -> Option<S
 
 /// Does the command use its working directory? False only when every simple
 /// command is one whose files are all named by absolute paths.
-pub fn cwd_free(cmd: &str) -> bool {
-    simple_commands(cmd).iter().all(|w| command_cwd_free(w))
+pub fn cwd_free(cmd: &str, ctx: &Ctx) -> bool {
+    simple_commands(cmd)
+        .iter()
+        .all(|w| command_cwd_free(w, ctx))
 }
 
-fn command_cwd_free(w: &[String]) -> bool {
+fn command_cwd_free(w: &[String], ctx: &Ctx) -> bool {
     let prog = program(w);
-    let abs = |s: &str| s.starts_with('/') || s == "-";
+    let abs = |s: &str| s == "-" || ctx.expand(s).is_some_and(|e| e.starts_with('/'));
     // Redirection targets must be absolute.
     let redirects_ok = w.iter().enumerate().all(|(k, x)| {
         let bare = x.trim_start_matches(|c: char| c.is_ascii_digit() || c == '&');
@@ -464,48 +770,58 @@ fn command_cwd_free(w: &[String]) -> bool {
         | "addgroup" => true,
         "go" => w.get(1).map(String::as_str) == Some("install"),
         "echo" | "printf" | "true" | "set" | "export" | "test" | "[" | "for" | "do" | "done"
-        | "if" | "then" | "else" | "fi" | "while" | "cd" | "exit" | ":" => true,
+        | "if" | "then" | "else" | "fi" | "while" | "exit" | ":" => true,
         _ => false,
     }
 }
 
 /// The paths a fetch command leaves in the image (what a `COPY --from` of
 /// its own stage must carry), outermost first; `None` when the command writes
-/// anything it does not name (an install, a relative path, a deletion of
-/// what it did not make).
-pub fn outputs(cmd: &str, cwd: &str) -> Option<Vec<String>> {
+/// anything it does not name (an install, a relative path, a variable hoist
+/// does not know, a deletion of what it did not make, a `cd`) or makes a
+/// symbolic link a `COPY --from` would follow.
+pub fn outputs(cmd: &str, ctx: &Ctx) -> Option<Vec<String>> {
     let mut out: Vec<String> = Vec::new();
     for w in simple_commands(cmd) {
         let prog = program(&w);
-        let operands: Vec<&String> = w[1..].iter().filter(|x| !x.starts_with('-')).collect();
+        // Operands: not options, not redirections nor their targets.
+        let operands: Vec<&String> = (1..w.len())
+            .filter(|&k| !w[k].starts_with('-') && !is_redirect(&w[k]) && !is_redirect(&w[k - 1]))
+            .map(|k| &w[k])
+            .collect();
         let path = |p: &str| -> Option<String> {
-            p.starts_with('/')
-                .then(|| literal_prefix(p).map(|l| resolve(cwd, l)))
-                .flatten()
+            let p = ctx.expand(p)?;
+            let lit = literal_prefix(&p)?;
+            lit.starts_with('/').then(|| resolve("/", lit))
         };
+        // Made by the command (at or under one of its outputs).
         let made =
             |p: &str, out: &Vec<String>| out.iter().any(|o| overlaps(p, o) && p.len() >= o.len());
         // Redirections write their targets.
         for (k, x) in w.iter().enumerate() {
-            let bare = x.trim_start_matches(|c: char| c.is_ascii_digit() || c == '&');
-            if let Some(t) = bare.strip_prefix(">>").or_else(|| bare.strip_prefix('>')) {
-                let t = if t.is_empty() {
-                    w.get(k + 1)?.as_str()
-                } else {
-                    t
-                };
-                if t.starts_with('&') || t == "/dev/null" {
-                    continue;
-                }
-                out.push(path(t)?);
+            if !is_redirect(x)
+                || x.trim_start_matches(|c: char| c.is_ascii_digit())
+                    .starts_with('<')
+            {
+                continue;
             }
+            let t = w.get(k + 1).map_or("", String::as_str);
+            if x.ends_with('&') || t == "/dev/null" {
+                continue;
+            }
+            out.push(path(t)?);
         }
         match prog {
             "curl" => {
+                let remote_name = w.iter().any(|x| {
+                    x.starts_with("--remote-name")
+                        || (x.starts_with('-') && !x.starts_with("--") && x.contains(['O', 'J']))
+                });
+                if remote_name {
+                    return None;
+                }
                 if let Some(o) = opt_value(&w, 'o', &["--output"]) {
                     out.push(path(o)?);
-                } else if w.iter().any(|x| x == "-O" || x == "--remote-name") {
-                    return None;
                 }
             }
             "wget" => match opt_value(&w, 'O', &["--output-document"]) {
@@ -553,13 +869,34 @@ pub fn outputs(cmd: &str, cwd: &str) -> Option<Vec<String>> {
                     }
                 }
             }
-            "ln" | "mv" | "cp" | "install" => {
-                let last = path(operands.last()?)?;
-                out.push(last);
+            // A move takes away its sources, which must be the command's own.
+            "mv" => {
+                let (dest, sources) = operands.split_last()?;
+                for src in sources {
+                    let p = path(src)?;
+                    match out.iter().position(|x| *x == p) {
+                        Some(k) => {
+                            out.remove(k);
+                        }
+                        None => return None,
+                    }
+                }
+                out.push(path(dest)?);
+            }
+            "cp" | "install" => out.push(path(operands.last()?)?),
+            // A link inside a directory the command made is copied as a
+            // link; one of its own outputs would be followed by `COPY --from`.
+            "ln" => {
+                let p = path(operands.last()?)?;
+                if !out
+                    .iter()
+                    .any(|o| p != *o && overlaps(&p, o) && p.len() > o.len())
+                {
+                    return None;
+                }
             }
             "echo" | "printf" | "true" | "set" | "export" | "test" | "[" | "for" | "do"
-            | "done" | "if" | "then" | "else" | "fi" | "while" | "exit" | ":" | "sha256sum"
-            | "cd" => {}
+            | "done" | "if" | "then" | "else" | "fi" | "while" | "exit" | ":" | "sha256sum" => {}
             _ => return None,
         }
     }
@@ -570,6 +907,79 @@ pub fn outputs(cmd: &str, cwd: &str) -> Option<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redirections_are_words_of_their_own() {
+        let w = |t: &str| super::super::simple_commands(t);
+        assert_eq!(w("echo x>>/f"), [["echo", "x", ">>", "/f"]]);
+        assert_eq!(
+            w("make 2>&1 | tee /log"),
+            vec![vec!["make", "2>&", "1"], vec!["tee", "/log"]]
+        );
+        assert_eq!(w("cmd &>/dev/null"), [["cmd", "&>", "/dev/null"]]);
+        assert_eq!(w("echo 'a>b' > out"), [["echo", "a>b", ">", "out"]]);
+        assert_eq!(w("sort <in"), [["sort", "<", "in"]]);
+    }
+
+    #[test]
+    fn variables_home_and_cd() {
+        let mut ctx = Ctx::at("/app");
+        ctx.env.insert("OUT".into(), "/opt/out".into());
+        let e = of_command("curl -fsSL https://x/a -o $OUT/a", &ctx);
+        assert_eq!(e.paths, ["/opt/out/a"]);
+        let e = of_command("curl -fsSL https://x/a -o ~/.config/a", &ctx);
+        assert_eq!(e.paths, ["/root/.config/a"]);
+        let e = of_command("curl -fsSL https://x/a -o \"$DEST\"", &ctx);
+        assert_eq!(e.paths, ["/"], "an unknown variable may be anything");
+        let e = of_command("cd /opt && curl -fsSL https://x/a -o bin/a", &ctx);
+        assert!(e.paths.contains(&"/opt".to_string()), "{e:?}");
+        assert!(e.paths.contains(&"/app".to_string()), "{e:?}");
+        let e = of_command("cd && curl -fsSL https://x/a -o bin/a", &ctx);
+        assert!(e.paths.contains(&"/root".to_string()), "{e:?}");
+        ctx.home = None;
+        let e = of_command("curl -fsSL https://x/a -o ~/a", &ctx);
+        assert_eq!(e.paths, ["/"], "the home of an unknown user");
+        assert_eq!(
+            outputs("curl -fsSL https://x/a -o $OUT/a", &Ctx::at("/")),
+            None
+        );
+    }
+
+    #[test]
+    fn outputs_follow_moves_and_refuse_links_they_would_follow() {
+        let ctx = Ctx::at("/src");
+        assert_eq!(
+            outputs("curl -fsSL https://x/t -o /tmp/t && mv /tmp/t /opt/t", &ctx),
+            Some(vec!["/opt/t".to_string()])
+        );
+        assert_eq!(outputs("mv /etc/x /opt/x", &ctx), None, "not its own file");
+        assert_eq!(
+            outputs(
+                "mkdir -p /opt/tool /opt/bin && curl -fsSL https://x/t -o /opt/tool/t && ln -s /opt/tool/t /opt/bin/t",
+                &ctx
+            ),
+            Some(vec!["/opt/bin".to_string(), "/opt/tool".to_string()])
+        );
+        assert_eq!(
+            outputs(
+                "curl -fsSL https://x/t -o /opt/t && ln -s /opt/t /usr/local/bin/t",
+                &ctx
+            ),
+            None
+        );
+        assert_eq!(outputs("curl -fsSLO https://x/t", &ctx), None);
+        assert_eq!(
+            outputs("cd /opt && curl -fsSL https://x/t -o t", &ctx),
+            None
+        );
+        assert_eq!(
+            outputs(
+                "curl -fsSL https://x/t -o /opt/a && echo ok>/opt/a.sha",
+                &ctx
+            ),
+            Some(vec!["/opt/a".to_string(), "/opt/a.sha".to_string()])
+        );
+    }
 
     #[test]
     fn overlap_is_by_component() {
@@ -589,7 +999,10 @@ mod tests {
 
     #[test]
     fn a_run_touches_named_paths_and_its_directory() {
-        let e = of_command("CGO_ENABLED=1 go build -o /out/server ./cmd/server", "/src");
+        let e = of_command(
+            "CGO_ENABLED=1 go build -o /out/server ./cmd/server",
+            &Ctx::at("/src"),
+        );
         assert!(e.paths.contains(&"/out/server".to_string()), "{e:?}");
         assert!(e.paths.contains(&"/src".to_string()), "{e:?}");
         assert!(e.paths.contains(&"/root".to_string()), "a toolchain: {e:?}");
@@ -599,7 +1012,7 @@ mod tests {
         );
         let e = of_command(
             "mkdir -p /out/ext && curl -fsSL https://x/${V}/a.gz -o /out/ext/${V}.gz",
-            "/src",
+            &Ctx::at("/src"),
         );
         assert_eq!(
             e.paths,
@@ -618,7 +1031,7 @@ mod tests {
             paths: vec!["/src".into()],
             reads_system: false,
         };
-        let install = of_command("apt-get install -y curl", "/");
+        let install = of_command("apt-get install -y curl", &Ctx::at("/"));
         let writes_out = Effects {
             paths: vec!["/out".into()],
             reads_system: false,
@@ -683,18 +1096,22 @@ mod tests {
         assert!(e[5].reads_system && !e[2].reads_system);
     }
 
+    fn cwd_free_at(cmd: &str) -> bool {
+        cwd_free(cmd, &Ctx::at("/src"))
+    }
+
     #[test]
     fn working_directory_use() {
-        assert!(cwd_free("curl -fsSL https://x/a -o /opt/a"));
-        assert!(cwd_free("mkdir -p /opt && wget -O /opt/a https://x/a"));
-        assert!(!cwd_free("curl -fsSLO https://x/a"));
-        assert!(!cwd_free("wget https://x/a"));
-        assert!(!cwd_free("curl -o a https://x/a"));
-        assert!(cwd_free("curl -fsSL https://x/a.tgz | tar -xz -C /opt"));
-        assert!(!cwd_free("curl -fsSL https://x/a.tgz | tar -xz"));
-        assert!(cwd_free("apt-get update && apt-get install -y curl"));
-        assert!(!cwd_free("echo hi > out.txt"));
-        assert!(cwd_free("echo hi > /out.txt"));
+        assert!(cwd_free_at("curl -fsSL https://x/a -o /opt/a"));
+        assert!(cwd_free_at("mkdir -p /opt && wget -O /opt/a https://x/a"));
+        assert!(!cwd_free_at("curl -fsSLO https://x/a"));
+        assert!(!cwd_free_at("wget https://x/a"));
+        assert!(!cwd_free_at("curl -o a https://x/a"));
+        assert!(cwd_free_at("curl -fsSL https://x/a.tgz | tar -xz -C /opt"));
+        assert!(!cwd_free_at("curl -fsSL https://x/a.tgz | tar -xz"));
+        assert!(cwd_free_at("apt-get update && apt-get install -y curl"));
+        assert!(!cwd_free_at("echo hi > out.txt"));
+        assert!(cwd_free_at("echo hi > /out.txt"));
     }
 
     #[test]
@@ -702,14 +1119,14 @@ mod tests {
         assert_eq!(
             outputs(
                 "mkdir -p /out/ext && for e in a b; do curl -fsSL \"https://x/${e}\" -o \"/out/ext/${e}.gz\" || true; done",
-                "/src"
+                &Ctx::at("/src")
             ),
             Some(vec!["/out/ext".to_string()])
         );
         assert_eq!(
             outputs(
                 "curl -fsSLo /tmp/t.tgz https://x/t.tgz && tar -xzf /tmp/t.tgz -C /opt/t && rm /tmp/t.tgz",
-                "/"
+                &Ctx::at("/")
             ),
             Some(vec!["/opt/t".to_string()]),
             "`-fsSLo FILE` names its output"
@@ -717,15 +1134,15 @@ mod tests {
         assert_eq!(
             outputs(
                 "curl -fsSL -o /tmp/t.tgz https://x/t.tgz && mkdir -p /opt/t && tar -xzf /tmp/t.tgz -C /opt/t && rm /tmp/t.tgz",
-                "/"
+                &Ctx::at("/")
             ),
             Some(vec!["/opt/t".to_string()])
         );
-        assert_eq!(outputs("apt-get install -y curl", "/"), None);
-        assert_eq!(outputs("curl -O https://x/a", "/"), None);
-        assert_eq!(outputs("wget https://x/a", "/"), None);
+        assert_eq!(outputs("apt-get install -y curl", &Ctx::at("/")), None);
+        assert_eq!(outputs("curl -O https://x/a", &Ctx::at("/")), None);
+        assert_eq!(outputs("wget https://x/a", &Ctx::at("/")), None);
         assert_eq!(
-            outputs("rm -rf /etc/x && wget -O /a https://x/a", "/"),
+            outputs("rm -rf /etc/x && wget -O /a https://x/a", &Ctx::at("/")),
             None
         );
     }

@@ -40,9 +40,15 @@ use super::{
 /// the text shows the image stays the same: no step it crosses touches a path
 /// it names (a `COPY` destination, a `WORKDIR`, a path in a command), none
 /// installs packages (which would change the programs it runs), and it crosses
-/// no `USER`, `SHELL`, `WORKDIR` it depends on, or `ENV` it reads. Otherwise
-/// the fix is unsafe and says which line is in the way. What a script
-/// touches without naming it (`./build.sh` writing `/opt/x`) is not seen.
+/// no `USER`, `SHELL`, `WORKDIR` it depends on, or `ENV`/`ARG` it reads (or
+/// that changes what common tools do, such as `DEBIAN_FRONTEND` or `GOFLAGS`).
+/// The ARGs it moves (with those their defaults expand) must not reach
+/// anything they did not reach before: an instruction that expands them, or a
+/// `RUN` that is not a plain download or install (a script may read its
+/// environment). Paths behind a variable the shell sets, or after a `cd` to
+/// an unknown place, count as anywhere. Otherwise the fix is unsafe and says
+/// which line is in the way. What a script touches without naming it
+/// (`./build.sh` writing `/opt/x`) is not seen.
 pub const RULE: Rule = Rule {
     name: "independent-step-after-source-copy",
     code: "HC003",
@@ -125,26 +131,20 @@ pub fn move_fix(input: &Input, entries: &[Entry], to: usize, i: usize) -> (Fix, 
         .step
         .and_then(|s| run_command(&input.build.steps[s]))
         .unwrap_or_default();
-    let moved_args: Vec<&Entry> = entries[to..i]
-        .iter()
-        .filter(|x| {
-            matches!(&x.typed.command, Command::Arg(decls)
-                if decls.iter().any(|d| references(&cmd, &d.name)))
-        })
-        .collect();
+    let moved_args: Vec<&Entry> = effects::needed_args(&entries[to..i], &cmd);
     // What it crosses: everything between the target and it but the ARGs
     // that move along.
     let crossed: Vec<&Entry> = entries[to..i]
         .iter()
         .filter(|x| !moved_args.iter().any(|a| std::ptr::eq(*a, *x)))
         .collect();
-    let hazard = effects::move_hazard(input, e, &crossed);
+    let hazard = effects::move_hazard(input, e, &moved_args, false, &crossed);
     let target = input.block_span(entries[to].typed.node).start;
     let mut content = String::new();
     let mut edits = Vec::new();
     for a in &moved_args {
         let b = input.block_span(a.typed.node);
-        content.push_str(&String::from_utf8_lossy(input.file.text(b)));
+        content.push_str(&input.block_text(b));
         edits.push(Edit {
             start: b.start,
             end: b.end,
@@ -152,7 +152,7 @@ pub fn move_fix(input: &Input, entries: &[Entry], to: usize, i: usize) -> (Fix, 
         });
     }
     let run_block = input.block_span(e.typed.node);
-    content.push_str(&String::from_utf8_lossy(input.file.text(run_block)));
+    content.push_str(&input.block_text(run_block));
     edits.push(Edit {
         start: run_block.start,
         end: run_block.end,

@@ -318,6 +318,27 @@ impl<'t, 'a> Input<'t, 'a> {
         String::from_utf8_lossy(self.file.text(node.span)).into_owned()
     }
 
+    /// The file's line ending (`\r\n` when its first line ends so), for
+    /// lines a fix writes.
+    pub fn eol(&self) -> &'static str {
+        let src = &self.file.source;
+        match src.iter().position(|&b| b == b'\n') {
+            Some(i) if i > 0 && src[i - 1] == b'\r' => "\r\n",
+            _ => "\n",
+        }
+    }
+
+    /// The text of a span, ending with a line ending even when it is the
+    /// last line of a file without one (moved elsewhere, it must not run
+    /// into the next instruction).
+    pub fn block_text(&self, span: Span) -> String {
+        let mut text = String::from_utf8_lossy(self.file.text(span)).into_owned();
+        if !text.ends_with('\n') {
+            text.push_str(self.eol());
+        }
+        text
+    }
+
     /// The span of the instruction's own first line, without the newline.
     pub fn head_span(&self, node: &Instruction) -> Span {
         let text = self.file.text(node.span);
@@ -496,12 +517,43 @@ pub fn simple_commands(text: &str) -> Vec<Vec<String>> {
                     }
                 }
                 ' ' | '\t' => flush_word(&mut word, &mut words),
+                // A redirection is a word of its own (`>`, `>>`, `2>`, `&>`,
+                // `<`, `2>&1` as `2>&` `1`), glued to its target or not.
+                '>' | '<' => {
+                    let fd = !word.is_empty() && word.chars().all(|ch| ch.is_ascii_digit());
+                    let mut op = if fd {
+                        std::mem::take(&mut word)
+                    } else {
+                        flush_word(&mut word, &mut words);
+                        String::new()
+                    };
+                    op.push(c);
+                    while let Some(&n) = chars.peek() {
+                        if n == '>' || n == '&' || n == '|' {
+                            op.push(n);
+                            chars.next();
+                        } else {
+                            break;
+                        }
+                    }
+                    words.push(op);
+                }
+                '&' if chars.peek() == Some(&'>') => {
+                    flush_word(&mut word, &mut words);
+                    word.push('&');
+                    let mut op = std::mem::take(&mut word);
+                    while let Some(&n) = chars.peek() {
+                        if n == '>' || n == '&' {
+                            op.push(n);
+                            chars.next();
+                        } else {
+                            break;
+                        }
+                    }
+                    words.push(op);
+                }
                 ';' | '\n' | '|' | '&' | '(' | ')' => {
                     flush_word(&mut word, &mut words);
-                    // `2>&1`, `&>`: a redirection, not a separator.
-                    if c == '&' && words.last().is_some_and(|w| w.ends_with('>')) {
-                        continue;
-                    }
                     flush_cmd(&mut words, &mut out);
                 }
                 _ => word.push(c),

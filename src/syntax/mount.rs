@@ -282,15 +282,9 @@ pub fn parse(value: &str) -> Result<Mount, String> {
                 return Err("both source and id can't be set".into());
             }
         }
-        MountType::Ssh => {}
-        _ => {
-            if m.target.is_none() {
-                return Err(format!(
-                    "mount type \"{}\" requires a target (target=/path)",
-                    m.kind.as_str()
-                ));
-            }
-        }
+        // No target: BuildKit mounts at the working directory, and refuses
+        // only when that is `/` (the model checks, it knows the WORKDIR).
+        _ => {}
     }
     Ok(m)
 }
@@ -333,7 +327,6 @@ mod tests {
             ("type=bind,target=/x,bogus", "must be a key=value pair"),
             ("type=bind,target=/x,mode=0644", "mode not allowed"),
             ("type=cache,target=/x,mode=9", "invalid value 9 for mode"),
-            ("type=cache", "requires a target"),
             ("type=secret", "one of source, target required"),
             ("type=bind,target=/x,ro=maybe", "invalid value for ro"),
             ("type=bind,\"target=/x", "extraneous or missing"),
