@@ -190,10 +190,7 @@ fn check(input: &Input) -> Vec<Finding> {
                             Edit {
                                 start: copy_node.span.start,
                                 end: copy_node.span.end,
-                                content: format!(
-                                    "COPY {flags}{} {dest}{nl}",
-                                    manifests.join(" ")
-                                ),
+                                content: format!("COPY {flags}{} {dest}{nl}", manifests.join(" ")),
                             },
                             Edit {
                                 start: run_block.end,

@@ -345,7 +345,11 @@ fn locate(w: &[String], k: usize, ctx: &Ctx, cwds: &[String]) -> Vec<Where> {
     let first_operand = (1..k).all(|j| w[j].starts_with('-'));
     if expanded.chars().all(|c| c.is_ascii_digit())
         || (matches!(prog, "chmod" | "chown") && first_operand)
-        || (k > 0 && matches!(w[k - 1].as_str(), "-m" | "--mode" | "-g" | "--group" | "--owner"))
+        || (k > 0
+            && matches!(
+                w[k - 1].as_str(),
+                "-m" | "--mode" | "-g" | "--group" | "--owner"
+            ))
         || (prog == "install" && k > 0 && w[k - 1] == "-o")
     {
         return vec![Where::NotAPath];

@@ -270,21 +270,19 @@ pub fn parse(value: &str) -> Result<Mount, String> {
     if ro_auto {
         m.readonly = !matches!(m.kind, MountType::Cache | MountType::Tmpfs);
     }
-    match m.kind {
-        MountType::Secret => {
-            if m.from.is_some() {
-                return Err("secret mount should not have a from".into());
-            }
-            if m.source.is_none() && m.target.is_none() && m.id.is_none() && m.env.is_none() {
-                return Err("invalid secret mount. one of source, target required".into());
-            }
-            if m.source.is_some() && m.id.is_some() {
-                return Err("both source and id can't be set".into());
-            }
+    // A mount of another type without a target is mounted at the working
+    // directory; BuildKit refuses it only when that is `/` (the model
+    // checks: it knows the WORKDIR).
+    if m.kind == MountType::Secret {
+        if m.from.is_some() {
+            return Err("secret mount should not have a from".into());
         }
-        // No target: BuildKit mounts at the working directory, and refuses
-        // only when that is `/` (the model checks, it knows the WORKDIR).
-        _ => {}
+        if m.source.is_none() && m.target.is_none() && m.id.is_none() && m.env.is_none() {
+            return Err("invalid secret mount. one of source, target required".into());
+        }
+        if m.source.is_some() && m.id.is_some() {
+            return Err("both source and id can't be set".into());
+        }
     }
     Ok(m)
 }
