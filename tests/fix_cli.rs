@@ -654,3 +654,38 @@ fn stage_split_copies_what_the_step_leaves() {
         "{out}"
     );
 }
+
+/// `--write` changes the file a symbolic link names (the link stays) and
+/// keeps the file's permissions.
+#[test]
+fn write_keeps_links_and_modes() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let bad =
+        fs::read(fixtures_dir().join("volatile-arg-too-early/bad-before-download.Dockerfile"))
+            .unwrap();
+    fs::create_dir(d.join("docker")).unwrap();
+    fs::write(d.join("docker/app.Dockerfile"), &bad).unwrap();
+    fs::set_permissions(
+        d.join("docker/app.Dockerfile"),
+        fs::Permissions::from_mode(0o640),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("docker/app.Dockerfile", d.join("Dockerfile")).unwrap();
+    let (code, stdout, stderr) = hoist(d, &["fix", "--write", "Dockerfile"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        fs::symlink_metadata(d.join("Dockerfile"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let written = fs::read(d.join("docker/app.Dockerfile")).unwrap();
+    assert_ne!(written, bad, "the file the link names was fixed");
+    let mode = fs::metadata(d.join("docker/app.Dockerfile"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o640);
+}

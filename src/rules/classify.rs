@@ -186,7 +186,13 @@ pub fn dependency_install(command: &str) -> Option<(Ecosystem, String)> {
     for words in simple_commands(command) {
         let w: Vec<&str> = words.iter().map(String::as_str).collect();
         let prog = w[0].rsplit('/').next().unwrap_or(w[0]);
-        let sub = w.get(1).copied().unwrap_or("");
+        // The subcommand: the first word that is not an option
+        // (`pip --no-cache-dir install -r ...`).
+        let sub = w[1..]
+            .iter()
+            .copied()
+            .find(|x| !x.starts_with('-'))
+            .unwrap_or("");
         let has = |flag: &str| {
             w.iter()
                 .any(|x| *x == flag || x.starts_with(&format!("{flag}=")))
@@ -310,8 +316,14 @@ pub fn independent_fetch(command: &str) -> Option<Vec<String>> {
                 fetches.push(w.join(" "));
             }
         } else if prog == "go" && w.get(1).map(String::as_str) == Some("install") {
-            // `go install pkg@version` ignores the module in the working directory.
-            if !w[2..].iter().any(|a| a.contains('@')) {
+            // `go install pkg@version` ignores the module in the working
+            // directory; `@latest` (or a branch) is not pinned: cached above
+            // the copy, it would never be refreshed.
+            if !w[2..].iter().any(|a| a.contains('@'))
+                || w[2..].iter().any(|a| {
+                    a.ends_with("@latest") || a.ends_with("@master") || a.ends_with("@main")
+                })
+            {
                 return None;
             }
             fetches.push(w.join(" "));
@@ -320,4 +332,19 @@ pub fn independent_fetch(command: &str) -> Option<Vec<String>> {
         }
     }
     (!fetches.is_empty()).then_some(fetches)
+}
+
+/// Does every command of the RUN only download, install packages or install
+/// dependencies (with file tools around them)? Such a RUN does not read
+/// arbitrary variables from its environment; any other command (a build, a
+/// script, `node -e`) may.
+pub fn only_installs(command: &str) -> bool {
+    simple_commands(command).iter().all(|w| {
+        let prog = w[0].rsplit('/').next().unwrap_or(&w[0]);
+        FETCH.contains(&prog)
+            || INSTALL.contains(&prog)
+            || NEUTRAL.contains(&prog)
+            || (prog == "go" && w.get(1).map(String::as_str) == Some("install"))
+            || dependency_install(&w.join(" ")).is_some()
+    })
 }

@@ -68,6 +68,15 @@ fn check(input: &Input) -> Vec<Finding> {
                 continue;
             }
             let prior = prior_steps(input.build, s);
+            // cargo-chef: `cargo chef cook` built the dependencies from the
+            // recipe already; the build after the source copy is the project's.
+            if eco.name == "cargo"
+                && prior.iter().any(|&p| {
+                    run_command(&input.build.steps[p]).is_some_and(|c| c.contains("chef cook"))
+                })
+            {
+                continue;
+            }
             let brought: Vec<Brings> = prior
                 .iter()
                 .map(|&p| classify::brings(&input.build.steps[p]))
@@ -90,10 +99,14 @@ fn check(input: &Input) -> Vec<Finding> {
                 "`{written}` runs after `{}` (line {}): every change to any file of the context re-installs all dependencies",
                 copy_step.instruction, copy_step.line
             );
-            let help = format!(
-                "copy the manifests first ({}), run `{written}`, then copy the rest",
-                eco.manifests.join(" ")
-            );
+            let help = if eco.name == "cargo" {
+                "copy Cargo.toml and Cargo.lock first and run `cargo fetch` (or build the dependencies with cargo-chef), then copy the rest: `cargo build` needs the sources".to_string()
+            } else {
+                format!(
+                    "copy the manifests first ({}), run `{written}`, then copy the rest",
+                    eco.manifests.join(" ")
+                )
+            };
             // A fix when the source copy is in this stage.
             let fix = entries
                 .iter()
@@ -111,25 +124,43 @@ fn check(input: &Input) -> Vec<Finding> {
                 .map(|(copy_node, dest, whole)| {
                     // Which of the manifests the context has: with the main one
                     // there, the fix can be applied (unsafe); else it is a sketch.
-                    let present: Option<Vec<&str>> = input
+                    // pip reads the files its `-r` names; the others their
+                    // ecosystem's usual manifests.
+                    let wanted: Vec<String> = if eco.name == "pip" {
+                        requirement_files(&written)
+                    } else {
+                        eco.manifests.iter().map(|m| m.to_string()).collect()
+                    };
+                    // Ecosystems whose install works from the manifests alone
+                    // as written (poetry, uv, composer... need flags for that).
+                    let applicable =
+                        matches!(eco.name, "go" | "npm" | "yarn" | "pnpm" | "pip" | "bundler");
+                    let present: Option<Vec<String>> = input
                         .facts
                         .context_files
                         .as_ref()
-                        .filter(|_| whole)
+                        .filter(|_| whole && applicable && !wanted.is_empty())
                         .map(|files| {
-                            eco.manifests
+                            wanted
                                 .iter()
-                                .copied()
                                 .filter(|m| match m.strip_prefix('*') {
                                     Some(ext) => files.iter().any(|f| f.ends_with(ext)),
-                                    None => files.contains(*m),
+                                    None => files.contains(m.as_str()),
                                 })
+                                .cloned()
                                 .collect()
                         })
-                        .filter(|p: &Vec<&str>| p.first() == eco.manifests.first());
+                        .filter(|p: &Vec<String>| {
+                            // The main manifest (all of pip's) must be there.
+                            if eco.name == "pip" {
+                                p.len() == wanted.len()
+                            } else {
+                                p.first() == wanted.first()
+                            }
+                        });
                     let (manifests, applicability) = match present {
                         Some(p) => (p, Applicability::Unsafe),
-                        None => (eco.manifests.to_vec(), Applicability::DisplayOnly),
+                        None => (wanted.clone(), Applicability::DisplayOnly),
                     };
                     // The install stays where it is (its WORKDIR, USER and ENV
                     // unchanged): the source copy becomes a copy of the
@@ -206,6 +237,25 @@ fn check(input: &Input) -> Vec<Finding> {
                 help: Some(help),
                 fix,
             });
+        }
+    }
+    out
+}
+
+/// The files `pip install -r FILE` (or `--requirement FILE`) names.
+fn requirement_files(command: &str) -> Vec<String> {
+    let words: Vec<&str> = command.split_whitespace().collect();
+    let mut out = Vec::new();
+    for (k, w) in words.iter().enumerate() {
+        if let Some(v) = w
+            .strip_prefix("--requirement=")
+            .or_else(|| w.strip_prefix("-r").filter(|v| !v.is_empty()))
+        {
+            out.push(v.to_string());
+        } else if matches!(*w, "-r" | "--requirement")
+            && let Some(v) = words.get(k + 1)
+        {
+            out.push(v.to_string());
         }
     }
     out

@@ -668,8 +668,7 @@ pub fn move_hazard(
                     ));
                 }
                 if let Some(run) = &run {
-                    let plain = super::classify::independent_fetch(run).is_some()
-                        || super::classify::dependency_install(run).is_some();
+                    let plain = super::classify::only_installs(run);
                     if !plain || env_sensitive(name) {
                         return Some(format!(
                             "the RUN on line {line} would see ARG {name} (line {declared}) in its environment"

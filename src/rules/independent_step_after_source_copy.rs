@@ -107,13 +107,28 @@ fn check(input: &Input) -> Vec<Finding> {
                 input.build.steps[entries[first_source].step.unwrap_or_default()].instruction,
                 copy_node.start_line
             );
-            let (fix, what) = move_fix(input, &entries, first_copy, i);
+            // Above every copy from the context (out of the manifest chain
+            // too) when that is safe; else just above the source copy, when
+            // that is.
+            let mut to = first_copy;
+            let (mut fix, mut what) = move_fix(input, &entries, first_copy, i);
+            if fix.applicability != Applicability::Safe && first_source != first_copy {
+                let (alt, alt_what) = move_fix(input, &entries, first_source, i);
+                if alt.applicability == Applicability::Safe {
+                    (fix, what, to) = (alt, alt_what, first_source);
+                }
+            }
             out.push(Finding {
                 span: input.head_span(e.typed.node),
                 message,
                 help: Some(format!(
-                    "move it{what} above line {}, before the context is copied",
-                    entries[first_copy].typed.node.start_line
+                    "move it{what} above line {}, before the {} is copied",
+                    entries[to].typed.node.start_line,
+                    if to == first_source {
+                        "source"
+                    } else {
+                        "context"
+                    }
                 )),
                 fix: Some(fix),
             });

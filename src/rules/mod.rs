@@ -265,7 +265,13 @@ pub const VOLATILE_ARG_NAMES: &[&str] = &[
     "BUILD_NUMBER",
     "BUILD_ID",
     "CI_COMMIT_SHA",
+    "CI_COMMIT_SHORT_SHA",
     "GITHUB_SHA",
+    "GIT_HEAD",
+    "GIT_HASH",
+    "COMMIT_HASH",
+    "GIT_COMMIT_SHA",
+    "BUILD_HASH",
 ];
 
 /// One instruction of a stage and the step it became, if any.
@@ -308,7 +314,7 @@ impl<'t, 'a> Input<'t, 'a> {
 
     /// Is this arg name volatile (changes on every build)?
     pub fn is_volatile(&self, name: &str) -> bool {
-        VOLATILE_ARG_NAMES.contains(&name)
+        VOLATILE_ARG_NAMES.contains(&name.to_ascii_uppercase().as_str())
             || self.facts.volatile_args.contains(name)
             || self.config.volatile_args.iter().any(|a| a == name)
     }

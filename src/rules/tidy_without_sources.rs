@@ -66,10 +66,19 @@ fn check(input: &Input) -> Vec<Finding> {
             .iter()
             .map(|&p| classify::brings(&input.build.steps[p]))
             .collect();
+        // Sources may also come from elsewhere: another stage, an ADD of a
+        // URL or a git repository, a RUN that clones or downloads them.
+        let fetches =
+            |c: &str| c.contains("git clone") || c.contains("curl ") || c.contains("wget ");
+        let head = cmd.split(&written).next().unwrap_or("");
         if brought.contains(&Brings::Source)
-            || prior
-                .iter()
-                .any(|&p| !input.build.steps[p].stages.is_empty())
+            || fetches(head)
+            || prior.iter().any(|&p| {
+                let st = &input.build.steps[p];
+                !st.stages.is_empty()
+                    || (st.kind == crate::model::StepKind::Add && !st.external.is_empty())
+                    || run_command(st).is_some_and(|c| fetches(&c))
+            })
         {
             continue;
         }

@@ -70,7 +70,13 @@ fn check(input: &Input) -> Vec<Finding> {
                 let mut first_use: Option<usize> = None;
                 let mut unused_before: Vec<usize> = Vec::new();
                 let mut unused_after: Vec<usize> = Vec::new();
+                // Once an ENV holds the value, every later RUN is keyed on it
+                // through the environment anyway: not the declaration's doing.
+                let mut in_env = false;
                 for (j, later) in entries.iter().enumerate().skip(i + 1) {
+                    if in_env {
+                        break;
+                    }
                     if let Command::Arg(ds) = &later.typed.command
                         && ds.iter().any(|x| x.name == d.name)
                     {
@@ -88,6 +94,9 @@ fn check(input: &Input) -> Vec<Finding> {
                     if uses && first_use.is_none() {
                         first_use = Some(j);
                     }
+                    if uses && matches!(later.typed.command, Command::Env(_)) {
+                        in_env = true;
+                    }
                     if keyed_unused {
                         let l = later.typed.node.start_line;
                         if first_use.is_none() {
@@ -100,7 +109,12 @@ fn check(input: &Input) -> Vec<Finding> {
                 // Stages built `FROM` this one inherit the arg (R5.2, R6.2): their
                 // RUNs that do not use it are keyed on it too. Moving the
                 // declaration within this stage cannot help them.
-                for child in derived(input, si) {
+                let children = if in_env {
+                    Vec::new()
+                } else {
+                    derived(input, si)
+                };
+                for child in children {
                     for later in &stages[child] {
                         if let Command::Arg(ds) = &later.typed.command
                             && ds.iter().any(|x| x.name == d.name)
@@ -177,10 +191,7 @@ fn check(input: &Input) -> Vec<Finding> {
                         .iter()
                         .filter_map(|x| x.step)
                         .filter_map(|s| run_command(&input.build.steps[s]))
-                        .all(|cmd| {
-                            classify::independent_fetch(&cmd).is_some()
-                                || classify::dependency_install(&cmd).is_some()
-                        });
+                        .all(|cmd| classify::only_installs(&cmd));
                     Some(Fix {
                         target: super::Target::Dockerfile,
                         applicability: if crossed_plain {
