@@ -696,3 +696,73 @@ fn low_value_layer_reads_the_timings_store() {
         "{out}"
     );
 }
+
+/// With a Dockerfile outside its context (`file: docker/Dockerfile`,
+/// `context: .` in the workflow), the ignore file in effect is the context's,
+/// and that is the one the fix edits; a negated path is not excluded again.
+#[test]
+fn context_churn_edits_the_ignore_file_of_the_context() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    git(d, &["init", "-q"]);
+    fs::create_dir_all(d.join("docker")).unwrap();
+    fs::create_dir_all(d.join(".github/workflows")).unwrap();
+    fs::create_dir_all(d.join("docs")).unwrap();
+    fs::write(
+        d.join("docker/Dockerfile"),
+        format!("{PINNED}WORKDIR /app\nCOPY . .\nRUN ./build.sh\n"),
+    )
+    .unwrap();
+    fs::write(d.join(".dockerignore"), ".git\n!README.md\n").unwrap();
+    fs::write(
+        d.join(".github/workflows/ci.yml"),
+        "on: push\njobs:\n  img:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: docker/build-push-action@v6\n        with:\n          context: .\n          file: docker/Dockerfile\n",
+    )
+    .unwrap();
+    fs::write(d.join("build.sh"), "0\n").unwrap();
+    let edits: [&str; 5] = [
+        "docs/a.md",
+        "README.md",
+        "docs/a.md",
+        "build.sh",
+        "docs/b.md",
+    ];
+    for (i, f) in edits.iter().enumerate() {
+        fs::write(d.join(f), format!("{i}\n")).unwrap();
+        git(d, &["add", "-A"]);
+        git(d, &["commit", "-q", "-m", &format!("c{i}")]);
+    }
+    let (code, out, err) = hoist(
+        d,
+        &[
+            "check",
+            "--select",
+            "context-churn",
+            "--format",
+            "json",
+            "docker/Dockerfile",
+        ],
+    );
+    assert_eq!(code, 1, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v[0]["fix"]["file"], ".dockerignore", "{out}");
+    let (code, out, err) = hoist(
+        d,
+        &[
+            "fix",
+            "--write",
+            "--unsafe",
+            "--select",
+            "HC009",
+            "docker/Dockerfile",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let ignore = fs::read_to_string(d.join(".dockerignore")).unwrap();
+    assert!(ignore.contains("\ndocs/\n"), "{ignore}");
+    assert!(
+        !ignore.contains("*.md"),
+        "README.md is let back in: {ignore}"
+    );
+    assert!(!d.join("docker/.dockerignore").exists());
+}

@@ -78,6 +78,9 @@ pub(super) fn workflow_facts(root: &Path, dockerfile: &Path) -> Facts {
                     facts.volatile_args.insert(k.clone());
                 }
             }
+            if facts.context.is_none() {
+                facts.context = Some(model::build::clean_path(&t.context));
+            }
             if t.cache != CacheMode::Local && facts.ephemeral_ci.is_none() {
                 facts.ephemeral_ci = Some(t.source.clone());
             }
@@ -91,23 +94,31 @@ const CHURN_COMMITS: usize = 200;
 
 /// What the last commits changed in the context of `dockerfile` (its directory),
 /// after its ignore file. `None` outside a repository or when history cannot be read.
-fn history_churn(root: &Path, dockerfile: &Path) -> Option<Churn> {
+fn history_churn(root: &Path, dockerfile: &Path, context: Option<&str>) -> Option<Churn> {
     let abs = dockerfile.canonicalize().ok()?;
-    let context_dir = abs.parent()?;
+    let dockerfile_dir = abs.parent()?;
+    // The context: the workflow's, else the Dockerfile's directory.
+    let context_dir = match context {
+        Some(c) if c != "." && !c.is_empty() => root.join(c),
+        Some(_) => root.to_path_buf(),
+        None => dockerfile_dir.to_path_buf(),
+    };
     let context_rel = context_dir
         .strip_prefix(root)
         .ok()?
         .to_string_lossy()
         .replace('\\', "/");
     let name = abs.file_name()?.to_string_lossy().into_owned();
-    let own = context_dir.join(format!("{name}.dockerignore"));
+    // BuildKit reads `<Dockerfile>.dockerignore` beside the Dockerfile first,
+    // then the context's `.dockerignore`; the fix edits the one in effect,
+    // named relative to the Dockerfile's directory.
+    let own = dockerfile_dir.join(format!("{name}.dockerignore"));
     let (ignore_path, ignore_file) = if own.is_file() {
         (own, format!("{name}.dockerignore"))
     } else {
-        (
-            context_dir.join(".dockerignore"),
-            ".dockerignore".to_string(),
-        )
+        let path = context_dir.join(".dockerignore");
+        let shown = relative_to(dockerfile_dir, &path);
+        (path, shown)
     };
     let ignore = super::read_ignore(&ignore_path).ok().flatten();
     let ignore_text = std::fs::read(&ignore_path).unwrap_or_default();
@@ -145,6 +156,20 @@ fn history_churn(root: &Path, dockerfile: &Path) -> Option<Churn> {
         }
     }
     Some(churn)
+}
+
+/// `path` relative to the directory `from` (`../.dockerignore`).
+fn relative_to(from: &Path, path: &Path) -> String {
+    let from: Vec<_> = from.components().collect();
+    let to: Vec<_> = path.components().collect();
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<String> = vec!["..".to_string(); from.len() - common];
+    parts.extend(
+        to[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    parts.join("/")
 }
 
 /// Paths no image needs: documentation, CI configuration, tests.
@@ -255,7 +280,7 @@ impl Setup {
         let mut f = workflow_facts(&root, path);
         f.context_files = context_files;
         if config.enabled(&hoist::rules::context_churn::RULE) {
-            f.churn = history_churn(&root, path);
+            f.churn = history_churn(&root, path, f.context.as_deref());
         }
         if config.enabled(&hoist::rules::low_value_layer::RULE) {
             f.step_seconds = measured(path);

@@ -99,7 +99,7 @@ pub(super) fn fix_file(
     let ignore = match (&outcome.ignore, &facts.churn) {
         (Some(after), Some(churn)) => {
             let dir = path.parent().unwrap_or(Path::new(""));
-            let path = dir.join(&churn.ignore_file);
+            let path = lexical_clean(&dir.join(&churn.ignore_file));
             let shown = path.display().to_string();
             Some(IgnoreChange {
                 shown: shown.strip_prefix("./").unwrap_or(&shown).to_string(),
@@ -116,6 +116,25 @@ pub(super) fn fix_file(
         outcome,
         ignore,
     })
+}
+
+/// `docker/../.dockerignore` → `.dockerignore`, without touching the disk.
+fn lexical_clean(path: &Path) -> std::path::PathBuf {
+    use std::path::Component;
+    let mut out: Vec<Component> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    if out.is_empty() {
+        return std::path::PathBuf::from(".");
+    }
+    out.iter().collect()
 }
 
 pub fn run(args: FixArgs) -> anyhow::Result<ExitCode> {

@@ -289,10 +289,13 @@ fn carry_costs(now: &StepCosts, fixed: &Build) -> StepCosts {
             out.insert(key, v);
             continue;
         }
-        let same: Vec<(&(String, String), &f64)> = now
+        // Candidates in a stable order (the map's is not): the longest stage
+        // name the new one grew from wins (`build-tools` over `build`).
+        let mut same: Vec<(&(String, String), &f64)> = now
             .iter()
             .filter(|((_, i), _)| *i == s.instruction)
             .collect();
+        same.sort_by(|a, b| b.0.0.len().cmp(&a.0.0.len()).then(a.0.0.cmp(&b.0.0)));
         let from_split = same
             .iter()
             .find(|((st, _), _)| stage.starts_with(&format!("{st}-")));

@@ -395,19 +395,26 @@ fn run_fix(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         .filter(|a| a.applicability != Applicability::Safe)
         .map(|a| a.code)
         .collect();
+    unsafe_codes.sort_unstable();
     unsafe_codes.dedup();
+    let mixed = unsafe_codes.len() < outcome.applied.len();
     let note = |what: &str| -> String {
         if unsafe_codes.is_empty() {
-            "note: every applied fix is marked safe, and a safe fix must build the same image: this is a bug in hoist; please report it with this Dockerfile and this output".to_string()
+            "note: every applied fix is marked safe, and a safe fix must build the same image: unless the build itself is not reproducible (timestamps, downloads that change), this is a bug in hoist; please report it with this Dockerfile and this output".to_string()
         } else {
             format!(
-                "note: {} ({}): an unsafe fix may change the image, and here {what}; review the change before applying it with `hoist fix --unsafe --write`",
+                "note: {} ({}): an unsafe fix may change the image, and here {what}; review the change before applying it with `hoist fix --unsafe --write`{}",
                 if unsafe_codes.len() == 1 {
                     "the applied fix is unsafe"
                 } else {
                     "the applied fixes include unsafe ones"
                 },
-                unsafe_codes.join(", ")
+                unsafe_codes.join(", "),
+                if mixed {
+                    " (run without --unsafe to verify the safe fixes alone)"
+                } else {
+                    ""
+                }
             )
         }
     };

@@ -113,8 +113,19 @@ fn check(input: &Input) -> Vec<Finding> {
             *patterns.entry(pattern(p)).or_default() += 1;
         }
     }
+    // Paths the ignore file lets back in (`!docs/keep.md`): a pattern appended
+    // after them would exclude them again.
+    let negated: Vec<String> = String::from_utf8_lossy(&churn.ignore_text)
+        .lines()
+        .filter_map(|l| {
+            l.trim()
+                .strip_prefix('!')
+                .map(|p| p.trim_start_matches('/').to_string())
+        })
+        .collect();
     let mut patterns: Vec<(String, usize)> = patterns
         .into_iter()
+        .filter(|(p, _)| !negated.iter().any(|n| covers(p, n)))
         .filter(|(p, _)| {
             !named.iter().any(|n| covers(p, n)) && !runs.iter().any(|r| run_reads(r, p))
         })

@@ -88,10 +88,24 @@ impl Target {
     pub fn path(&self, dockerfile: &str) -> String {
         match self {
             Target::Dockerfile => dockerfile.to_string(),
-            Target::IgnoreFile(name) => match dockerfile.rsplit_once(['/', '\\']) {
-                Some((dir, _)) => format!("{dir}/{name}"),
-                None => name.clone(),
-            },
+            Target::IgnoreFile(name) => {
+                let joined = match dockerfile.rsplit_once(['/', '\\']) {
+                    Some((dir, _)) => format!("{dir}/{name}"),
+                    None => name.clone(),
+                };
+                // `docker/../.dockerignore` → `.dockerignore`
+                let mut parts: Vec<&str> = Vec::new();
+                for p in joined.split('/') {
+                    match p {
+                        "." => {}
+                        ".." if parts.last().is_some_and(|l| *l != ".." && !l.is_empty()) => {
+                            parts.pop();
+                        }
+                        p => parts.push(p),
+                    }
+                }
+                parts.join("/")
+            }
         }
     }
 
@@ -222,6 +236,9 @@ pub struct Facts {
     pub ephemeral_ci: Option<String>,
     /// What the recent history changed in the build context, when known.
     pub churn: Option<Churn>,
+    /// The build context, relative to the repository root, when a CI
+    /// workflow names it (else the Dockerfile's directory is assumed).
+    pub context: Option<String>,
     /// Names of the files at the top of the build context (the Dockerfile's
     /// directory), when known: which manifests a fix can copy.
     pub context_files: Option<std::sync::Arc<BTreeSet<String>>>,
