@@ -511,12 +511,7 @@ pub struct MeasureArgs {
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
     /// The commits to build: `OLD..NEW` (OLD must be a first-parent ancestor of NEW).
-    #[arg(
-        long,
-        value_name = "OLD..NEW",
-        required_unless_present = "fix",
-        conflicts_with = "fix"
-    )]
+    #[arg(long, value_name = "OLD..NEW", conflicts_with = "fix")]
     pub git: Option<String>,
 
     /// Build the Dockerfile as it is and as `hoist fix` would make it, and

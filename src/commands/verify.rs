@@ -32,7 +32,9 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         return run_fix(&args);
     }
     let Some(git) = args.git.clone() else {
-        return usage("verify needs --git OLD..NEW or --fix");
+        return usage(
+            "name what to verify: --git OLD..NEW (predictions against the builds of those commits) or --fix (the fixed Dockerfile builds the same image)",
+        );
     };
     let (old_rev, new_rev) = history::parse_range(&git)?;
     let repo = Repo::open(&args.repo)?;
