@@ -315,6 +315,18 @@ pub fn independent_fetch(command: &str) -> Option<Vec<String>> {
             if w.iter().any(|x| matches!(x.as_str(), "install" | "add")) {
                 fetches.push(w.join(" "));
             }
+        } else if matches!(prog, "pip" | "pip3")
+            && w.get(1).map(String::as_str) == Some("install")
+            && pinned_packages(&w[2..], |p| p.contains("=="))
+        {
+            // `pip install tool==1.2`: named, pinned packages only.
+            fetches.push(w.join(" "));
+        } else if prog == "gem"
+            && w.get(1).map(String::as_str) == Some("install")
+            && w.iter()
+                .any(|x| x == "-v" || x == "--version" || x.starts_with("--version="))
+        {
+            fetches.push(w.join(" "));
         } else if prog == "go" && w.get(1).map(String::as_str) == Some("install") {
             // `go install pkg@version` ignores the module in the working
             // directory; `@latest` (or a branch) is not pinned: cached above
@@ -347,4 +359,36 @@ pub fn only_installs(command: &str) -> bool {
             || (prog == "go" && w.get(1).map(String::as_str) == Some("install"))
             || dependency_install(&w.join(" ")).is_some()
     })
+}
+
+/// Are the package arguments (not options) all pinned, and is there one?
+/// Files, directories and requirement files are not packages.
+pub fn pinned_packages(args: &[String], pinned: impl Fn(&str) -> bool) -> bool {
+    let mut any = false;
+    let mut skip_next = false;
+    for a in args {
+        if skip_next {
+            skip_next = false;
+            continue;
+        }
+        if a.starts_with('-') {
+            // Options that take a file or a source make it something else.
+            if matches!(
+                a.as_str(),
+                "-r" | "--requirement" | "-e" | "--editable" | "-c" | "--constraint"
+            ) {
+                return false;
+            }
+            skip_next = matches!(
+                a.as_str(),
+                "-i" | "--index-url" | "--extra-index-url" | "-t" | "--target"
+            );
+            continue;
+        }
+        if a.contains('/') || a == "." || !pinned(a) {
+            return false;
+        }
+        any = true;
+    }
+    any
 }

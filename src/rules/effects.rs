@@ -772,6 +772,12 @@ fn command_cwd_free(w: &[String], ctx: &Ctx) -> bool {
         | "adduser"
         | "addgroup" => true,
         "go" => w.get(1).map(String::as_str) == Some("install"),
+        // Named packages, no requirement file or local path.
+        "pip" | "pip3" => {
+            w.get(1).map(String::as_str) == Some("install")
+                && super::classify::pinned_packages(&w[2..], |_| true)
+        }
+        "gem" => w.get(1).map(String::as_str) == Some("install"),
         "echo" | "printf" | "true" | "set" | "export" | "test" | "[" | "for" | "do" | "done"
         | "if" | "then" | "else" | "fi" | "while" | "exit" | ":" => true,
         _ => false,
