@@ -547,7 +547,7 @@ fn hazards_keep_a_move_unsafe() {
         ),
         (
             "a redirection glued to its target",
-            "FROM alpine:3.20\nCOPY env.sh /opt/env.sh\nCOPY . /src\nRUN curl -fsSL https://example.com/a.gz -o /opt/a.gz && echo 'export A=1'>>/opt/env.sh\n",
+            "FROM alpine:3.20\nCOPY . /src\nCOPY env.sh /opt/env.sh\nRUN curl -fsSL https://example.com/a.gz -o /opt/a.gz && echo 'export A=1'>>/opt/env.sh\n",
         ),
         (
             "a glued redirection into the working directory",

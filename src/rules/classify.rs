@@ -99,8 +99,26 @@ pub enum Brings {
     Nothing,
     /// Only manifests and lockfiles.
     Manifests,
+    /// Named files that are not manifests (`COPY settings.json /etc/app/`):
+    /// they change when those files change, not with every source edit.
+    Files,
     /// Source files: the whole context, a directory, or a wildcard.
     Source,
+}
+
+/// Does a context source name one file (`config/app.json`), not a directory,
+/// the whole context or a wildcard? Judged from the name: a last component
+/// with an extension. A directory named like a file is taken for a file (the
+/// rules then stay quiet rather than report a wrong finding).
+fn is_named_file(source: &str) -> bool {
+    let name = source.rsplit('/').next().unwrap_or(source);
+    !source.ends_with('/')
+        && !source.contains(['*', '?', '['])
+        && name.rsplit_once('.').is_some_and(|(stem, ext)| {
+            !stem.is_empty()
+                && (1..=5).contains(&ext.len())
+                && ext.chars().all(|c| c.is_ascii_alphanumeric())
+        })
 }
 
 pub fn brings(step: &Step) -> Brings {
@@ -109,6 +127,12 @@ pub fn brings(step: &Step) -> Brings {
     }
     if step.context.iter().all(|c| is_manifest(&c.source)) {
         Brings::Manifests
+    } else if step
+        .context
+        .iter()
+        .all(|c| is_manifest(&c.source) || is_named_file(&c.source))
+    {
+        Brings::Files
     } else {
         Brings::Source
     }

@@ -72,6 +72,7 @@ fn check(input: &Input) -> Vec<Finding> {
             |c: &str| c.contains("git clone") || c.contains("curl ") || c.contains("wget ");
         let head = cmd.split(&written).next().unwrap_or("");
         if brought.contains(&Brings::Source)
+            || brought.contains(&Brings::Files)
             || fetches(head)
             || prior.iter().any(|&p| {
                 let st = &input.build.steps[p];
