@@ -503,7 +503,12 @@ fn dependency_install_fix_copies_the_manifests_the_context_has() {
         "{out}"
     );
 
+    // A lockfile the ignore file keeps out of the context is not copied.
     fs::write(d.join("package-lock.json"), "{}\n").unwrap();
+    fs::write(d.join(".dockerignore"), "package-lock.json\n").unwrap();
+    let (_, out, _) = hoist(d, &["fix", "--unsafe", "--select", "HC002", "Dockerfile"]);
+    assert!(out.contains("+COPY package.json .\n"), "{out}");
+    fs::remove_file(d.join(".dockerignore")).unwrap();
     let (code, out, err) = hoist(
         d,
         &[

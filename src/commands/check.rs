@@ -258,12 +258,18 @@ impl Setup {
                     .borrow_mut()
                     .entry(dir.to_path_buf())
                     .or_insert_with(|| {
+                        // What the context sends: the ignore file's exclusions
+                        // are not there for a COPY to find.
+                        let ignore = super::read_ignore(&dir.join(".dockerignore"))
+                            .ok()
+                            .flatten();
                         std::fs::read_dir(dir).ok().map(|entries| {
                             std::sync::Arc::new(
                                 entries
                                     .flatten()
                                     .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
                                     .map(|e| e.file_name().to_string_lossy().into_owned())
+                                    .filter(|n| !ignore.as_ref().is_some_and(|i| i.is_excluded(n)))
                                     .collect(),
                             )
                         })
