@@ -168,9 +168,10 @@ pub fn move_fix(input: &Input, entries: &[Entry], to: usize, i: usize) -> (Fix, 
     }
     let run_block = input.block_span(e.typed.node);
     content.push_str(&input.block_text(run_block));
+    let removed = input.removal_span(run_block);
     edits.push(Edit {
-        start: run_block.start,
-        end: run_block.end,
+        start: removed.start,
+        end: removed.end,
         content: String::new(),
     });
     edits.push(Edit {

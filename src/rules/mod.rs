@@ -362,6 +362,27 @@ impl<'t, 'a> Input<'t, 'a> {
         text
     }
 
+    /// The span to delete when a block moves away: the block, and one blank
+    /// line after it when a blank line also precedes it (so that removing it
+    /// does not leave two blank lines where there was one).
+    pub fn removal_span(&self, block: Span) -> Span {
+        let src = &self.file.source;
+        let head = &src[..block.start];
+        let blank_before = head.ends_with(b"\n\n") || head.ends_with(b"\n\r\n");
+        let after = &src[block.end.min(src.len())..];
+        let blank_after = if after.starts_with(b"\r\n") {
+            Some(2)
+        } else if after.starts_with(b"\n") {
+            Some(1)
+        } else {
+            None
+        };
+        match blank_after {
+            Some(n) if blank_before => Span::new(block.start, block.end + n),
+            _ => block,
+        }
+    }
+
     /// The span of the instruction's own first line, without the newline.
     pub fn head_span(&self, node: &Instruction) -> Span {
         let text = self.file.text(node.span);
