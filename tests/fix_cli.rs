@@ -694,3 +694,23 @@ fn write_keeps_links_and_modes() {
         .mode();
     assert_eq!(mode & 0o777, 0o640);
 }
+
+/// A step moved from between two blank lines leaves one, not two.
+#[test]
+fn a_moved_step_leaves_no_double_blank_line() {
+    let source =
+        b"FROM alpine:3.20\nWORKDIR /app\nCOPY . .\n\nRUN apk add --no-cache jq\n\nRUN make\n";
+    let config = only("independent-step-after-source-copy");
+    let out = fix::fix_source("Dockerfile", source, &Facts::default(), &config, &SAFE).unwrap();
+    assert_eq!(
+        String::from_utf8(out.source).unwrap(),
+        "FROM alpine:3.20\nWORKDIR /app\nRUN apk add --no-cache jq\nCOPY . .\n\nRUN make\n"
+    );
+    // CRLF files get CRLF lines, and a last line without a newline moves whole.
+    let source = b"FROM alpine:3.20\r\nWORKDIR /app\r\nCOPY . .\r\nRUN apk add --no-cache jq";
+    let out = fix::fix_source("Dockerfile", source, &Facts::default(), &config, &SAFE).unwrap();
+    assert_eq!(
+        String::from_utf8(out.source).unwrap(),
+        "FROM alpine:3.20\r\nWORKDIR /app\r\nRUN apk add --no-cache jq\r\nCOPY . .\r\n"
+    );
+}
