@@ -571,6 +571,63 @@ fn hazards_keep_a_move_unsafe() {
             "FROM alpine:3.20\nWORKDIR /app\nCOPY . /src\nCOPY tool /root/bin/tool\nRUN cd && curl -fsSL https://example.com/tool -o bin/tool\n",
         ),
         (
+            "a glob reads the working directory",
+            "FROM alpine:3.20\nWORKDIR /app\nCOPY . .\nRUN curl -fsSL -o /opt/t https://x/t && echo * > /opt/list\n",
+        ),
+        (
+            "the environment dumped",
+            "FROM alpine:3.20\nWORKDIR /app\nCOPY . .\nENV MODE=prod\nRUN curl -fsSL -o /opt/t https://x/t && export -p > /opt/env\n",
+        ),
+        (
+            "an ENV in arithmetic",
+            "FROM alpine:3.20\nWORKDIR /app\nCOPY . .\nENV MAJOR=2\nRUN curl -fsSL -o /opt/t \"https://x/v$((MAJOR + 1))\"\n",
+        ),
+        (
+            "a crossed sh -c writes the same path",
+            "FROM alpine:3.20\nCOPY . /src\nRUN sh -c 'echo local > /opt/tool'\nRUN curl -fsSL -o /opt/tool https://x/tool\n",
+        ),
+        (
+            "a crossed dd of=",
+            "FROM alpine:3.20\nCOPY . /src\nRUN echo local | dd of=/opt/tool\nRUN curl -fsSL -o /opt/tool https://x/tool\n",
+        ),
+        (
+            "a shell variable shadows the ENV of the same name",
+            "FROM alpine:3.20\nENV DEST=/srv\nCOPY . /src\nRUN DEST=/opt; mkdir -p $DEST && echo local > $DEST/tool\nRUN curl -fsSL -o /opt/tool https://x/tool\n",
+        ),
+        (
+            "a short option glued to its path",
+            "FROM alpine:3.20\nWORKDIR /app\nCOPY . /opt\nRUN curl -fsSL -o /tmp/x https://x/x && tar -xf /base/t.tar -C/opt\n",
+        ),
+        (
+            "a directory reached through a symbolic link",
+            "FROM alpine:3.20\nRUN mkdir -p /srv/app && ln -s /srv/app /app\nWORKDIR /app\nCOPY . .\nRUN curl -fsSL -o /srv/app/config https://x/config\n",
+        ),
+        (
+            "--chown makes the parents it creates",
+            "FROM alpine:3.20\nCOPY --chown=1000:1000 . /srv/app/\nRUN mkdir -p /srv/cache && curl -fsSL -o /srv/cache/t https://x/t\n",
+        ),
+        // volatile-arg-too-early: what the ARG crosses may read it.
+        (
+            "a crossed RUN dumps its environment",
+            "FROM alpine:3.20\nARG COMMIT\nRUN export -p > /opt/env\nRUN echo \"$COMMIT\" > /opt/commit\n",
+        ),
+        (
+            "the ARG's default expands another variable",
+            "FROM alpine:3.20\nENV CHANNEL=stable\nARG VERSION=${CHANNEL}-1\nRUN curl -fsSL -o /opt/t https://x/t\nENV CHANNEL=beta\nRUN echo \"$VERSION\" > /opt/version\n",
+        ),
+        (
+            "a crossed cargo build runs build scripts",
+            "FROM rust:1\nWORKDIR /src\nCOPY . .\nARG GIT_SHA\nRUN cargo build --release\nRUN echo \"$GIT_SHA\" > /sha\n",
+        ),
+        (
+            "the length of the ARG",
+            "FROM alpine:3.20\nARG COMMIT\nRUN echo \"${#COMMIT}\" > /opt/len\nRUN echo \"$COMMIT\" > /opt/commit\n",
+        ),
+        (
+            "the ARG in arithmetic",
+            "FROM alpine:3.20\nARG BUILD_NUMBER=41\nRUN echo \"$((BUILD_NUMBER + 1))\" > /opt/next\nRUN echo \"$BUILD_NUMBER\" > /opt/n\n",
+        ),
+        (
             "a path in a variable the shell sets",
             "FROM alpine:3.20\nWORKDIR /app\nCOPY . /src\nCOPY tool /opt/tool\nRUN out=/opt/tool; curl -fsSL https://example.com/tool -o \"$out\"\n",
         ),
@@ -581,8 +638,14 @@ fn hazards_keep_a_move_unsafe() {
         let diags = fix::check("Dockerfile", text.as_bytes(), &facts, &config).unwrap();
         let moves: Vec<_> = diags
             .iter()
-            .filter(|d| d.code == "HC003" || d.code == "HC008")
+            .filter(|d| matches!(d.code, "HC001" | "HC003" | "HC008"))
+            .filter(|d| d.fix.is_some())
             .collect();
+        // `${#COMMIT}` and `$((BUILD_NUMBER + 1))` are uses: no finding at all.
+        if what.starts_with("the length") || what.starts_with("the ARG in arithmetic") {
+            assert!(moves.is_empty(), "{what}: the RUN uses the ARG: {moves:?}");
+            continue;
+        }
         assert!(!moves.is_empty(), "{what}: no finding to test");
         for d in moves {
             let fix = d.fix.as_ref().unwrap();

@@ -820,3 +820,66 @@ fn usage_errors() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("unknown rule"), "{}", stderr(&out));
 }
+
+/// The attack corpus (`tests/fixtures/safe-fixes/NN/`): projects written to
+/// break the read/write analysis (globs, `export -p`, `$((...))`, `sh -c`,
+/// shell variables that shadow an ENV, symlinked directories, `--chown`
+/// parents, archives, `gzip`, several `-o`...). Each whose safe fixes change
+/// anything must build the same image; the others are where hoist now
+/// declines a safe fix. Each case is the `tools` stage plus the lines under
+/// test; build args COMMIT and GIT_SHA are given for the cases that need one.
+#[test]
+fn the_attack_corpus_safe_fixes_build_the_same_image() {
+    let Some(engine) = support::engine() else {
+        return;
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/safe-fixes");
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("Dockerfile").is_file())
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 40, "the corpus is there: {}", cases.len());
+    let (mut verified, mut declined, mut failures) = (0, 0, Vec::new());
+    for case in &cases {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let (diff, _) = hoist(None, case, &["fix", "--diff", "Dockerfile"]);
+        if diff.stdout.is_empty() {
+            declined += 1;
+            continue;
+        }
+        let (out, pid) = hoist(
+            Some(&engine),
+            case,
+            &[
+                "verify",
+                "--fix",
+                "--build-arg",
+                "COMMIT=abc",
+                "--build-arg",
+                "GIT_SHA=abc",
+            ],
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        if out.status.code() == Some(0) && stdout.contains("identical:") {
+            verified += 1;
+        } else {
+            failures.push(format!(
+                "== {name}: exit {:?}\n{}\n{stdout}{}",
+                out.status.code(),
+                String::from_utf8_lossy(&diff.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        let left = leftovers(&engine, pid);
+        assert!(left.is_empty(), "{name}: left behind: {left}");
+    }
+    eprintln!(
+        "attack corpus: {} cases, {verified} safe fixes built the same image, {declined} without a safe fix, {} failed",
+        cases.len(),
+        failures.len()
+    );
+    assert!(verified > 0 && declined > 0);
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}

@@ -375,13 +375,19 @@ pub fn independent_fetch(command: &str) -> Option<Vec<String>> {
 /// arbitrary variables from its environment; any other command (a build, a
 /// script, `node -e`) may.
 pub fn only_installs(command: &str) -> bool {
+    if super::effects::dumps_env(command) || command.contains("$(") || command.contains('`') {
+        return false;
+    }
     simple_commands(command).iter().all(|w| {
         let prog = w[0].rsplit('/').next().unwrap_or(&w[0]);
         FETCH.contains(&prog)
             || INSTALL.contains(&prog)
             || NEUTRAL.contains(&prog)
             || (prog == "go" && w.get(1).map(String::as_str) == Some("install"))
-            || dependency_install(&w.join(" ")).is_some()
+            // `cargo build` compiles the project (build scripts read the
+            // environment); the other installs only fetch and unpack.
+            || dependency_install(&w.join(" "))
+                .is_some_and(|(eco, _)| !(eco.name == "cargo" && w.iter().any(|a| a == "build")))
     })
 }
 

@@ -181,10 +181,81 @@ fn literal_prefix(word: &str) -> Option<&str> {
 
 /// A word without an option name (`--output=/x` → `/x`).
 fn path_part(word: &str) -> &str {
+    if let Some((key, value)) = word.split_once('=')
+        && !key.contains('/')
+    {
+        // `--output=/x`, `of=/x` (dd), `DESTDIR=/x`
+        return value;
+    }
     if word.starts_with('-') {
-        return word.split_once('=').map_or("", |(_, v)| v);
+        // `-C/opt`, `-o/x`: a short option glued to a path.
+        return word.find('/').map_or("", |at| &word[at..]);
     }
     word
+}
+
+/// Programs that run a script or another command given as arguments: what
+/// they touch cannot be read from the words (`sh -c '...'`, `eval`, `xargs`).
+const INTERPRETERS: &[&str] = &[
+    "sh", "bash", "dash", "ash", "zsh", "ksh", "busybox", "eval", "exec", "xargs", "find", "env",
+    "nohup", "timeout", "nice", "su", "runuser", "sudo", "chroot", "watch", "source", ".",
+    "python", "python3", "perl", "ruby", "node", "awk", "sed", "dd",
+];
+
+/// Does the command print or copy its whole environment (so it reads every
+/// variable: `env`, `printenv`, `export -p`, `set` with no arguments)?
+pub fn dumps_env(cmd: &str) -> bool {
+    simple_commands(cmd).iter().any(|w| {
+        let prog = program(w);
+        // Its arguments, without redirections and their targets.
+        let args: Vec<&String> = (1..w.len())
+            .filter(|&k| !is_redirect(&w[k]) && !is_redirect(&w[k - 1]))
+            .map(|k| &w[k])
+            .collect();
+        matches!(prog, "env" | "printenv" | "compgen")
+            || (matches!(prog, "export" | "set" | "declare" | "typeset")
+                && args.iter().all(|a| *a == "-p"))
+    })
+}
+
+/// Names the command itself assigns (`NAME=value`, `for NAME in`, `read
+/// NAME`, `export NAME=...`): their values are not the ENV's.
+fn assigned_names(cmd: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let bytes = cmd.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let starts_word = i == 0
+            || matches!(
+                bytes[i - 1],
+                b' ' | b'\t' | b';' | b'&' | b'|' | b'(' | b'\n'
+            );
+        if starts_word && (bytes[i].is_ascii_alphabetic() || bytes[i] == b'_') {
+            let end = bytes[i..]
+                .iter()
+                .position(|c| !(c.is_ascii_alphanumeric() || *c == b'_'))
+                .map_or(bytes.len(), |e| i + e);
+            if bytes.get(end) == Some(&b'=') {
+                out.push(cmd[i..end].to_string());
+            }
+            i = end.max(i + 1);
+        } else {
+            i += 1;
+        }
+    }
+    for w in simple_commands(cmd) {
+        match w[0].as_str() {
+            "for" | "read" | "local" => out.extend(
+                w[1..]
+                    .iter()
+                    .filter(|a| !a.starts_with('-') && *a != "in")
+                    .take(if w[0] == "for" { 1 } else { usize::MAX })
+                    .cloned(),
+            ),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// Is the word a redirection operator (`>`, `>>`, `2>`, `&>`, `<`, `2>&`)?
@@ -230,12 +301,26 @@ impl Ctx {
         ctx
     }
 
+    /// This context without the variables `cmd` assigns itself.
+    pub fn shadowed_by(&self, cmd: &str) -> Ctx {
+        let mut ctx = self.clone();
+        for name in assigned_names(cmd) {
+            ctx.env.remove(&name);
+            if name == "HOME" {
+                ctx.home = None;
+            }
+        }
+        ctx
+    }
+
     /// `~` and the variables it knows, substituted (`$X`, `${X}`).
     fn expand(&self, word: &str) -> Option<String> {
         let word = match word.strip_prefix('~') {
             Some(rest) if rest.is_empty() || rest.starts_with('/') => {
                 format!("{}{rest}", self.home.as_deref()?)
             }
+            // `~user`: another user's home.
+            Some(_) => return None,
             _ => word.to_string(),
         };
         let mut out = String::new();
@@ -410,6 +495,14 @@ fn opt_value<'w>(w: &'w [String], short: char, longs: &[&str]) -> Option<&'w str
     None
 }
 
+/// Is the program a script run by its path (`./build.sh`, `/opt/x/run`)?
+fn w0_is_path(words: &[String]) -> bool {
+    words[0].contains('/')
+        && !words[0].starts_with("/usr/")
+        && !words[0].starts_with("/bin/")
+        && !words[0].starts_with("/sbin/")
+}
+
 /// The program of a simple command (`/usr/bin/curl` → `curl`).
 fn program(words: &[String]) -> &str {
     words[0].rsplit('/').next().unwrap_or(&words[0])
@@ -417,9 +510,14 @@ fn program(words: &[String]) -> &str {
 
 /// The effects of a `RUN` whose command is `cmd`, run in `ctx`.
 pub fn of_command(cmd: &str, ctx: &Ctx) -> Effects {
+    let ctx = &ctx.shadowed_by(cmd);
     let mut paths = Vec::new();
     if !cwd_free(cmd, ctx) {
         paths.push(ctx.cwd.clone());
+    }
+    // Command substitution and scripts run by name: anything.
+    if cmd.contains("$(") || cmd.contains('`') {
+        paths.push("/".to_string());
     }
     // Relative paths resolve against the working directory and against any
     // directory a `cd` may have entered (subshells make the order unsure).
@@ -438,6 +536,10 @@ pub fn of_command(cmd: &str, ctx: &Ctx) -> Effects {
             paths.push("/usr/local/bin".to_string());
         } else if LANGUAGE_INSTALLERS.contains(&prog) {
             paths.extend(HOMES.iter().map(|s| s.to_string()));
+        }
+        if INTERPRETERS.contains(&prog) || prog.starts_with("./") || w0_is_path(&words) {
+            paths.push("/".to_string());
+            continue;
         }
         if prog == "cd" {
             let to = match words.get(1) {
@@ -505,10 +607,21 @@ pub fn of_step(input: &Input, e: &Entry) -> Effects {
                 .map_or_else(|| c.dest.clone(), |x| x.value.clone());
             // Named files (manifests, not directories or wildcards) land at
             // `dest/name`; anything else may fill the whole destination.
+            // (A file only when the context's listing says so: a directory
+            // named `package.json` would spread its contents.)
+            let listed = |src: &str| {
+                input
+                    .facts
+                    .context_files
+                    .as_ref()
+                    .is_some_and(|f| f.contains(src.trim_start_matches("./")))
+            };
             let files = c.from.is_none()
-                && c.sources
-                    .iter()
-                    .all(|src| super::classify::is_manifest(src) && !src.contains(['*', '?', '[']));
+                && c.sources.iter().all(|src| {
+                    super::classify::is_manifest(src)
+                        && !src.contains(['*', '?', '['])
+                        && listed(src)
+                });
             let mut paths: Vec<String> = if files && dest.ends_with('/') {
                 c.sources
                     .iter()
@@ -523,6 +636,15 @@ pub fn of_step(input: &Input, e: &Entry) -> Effects {
             {
                 paths.extend(["/etc/passwd".to_string(), "/etc/group".to_string()]);
             }
+            // With --chown, the directories it makes on the way are the
+            // owner's: whoever makes them first decides who owns them.
+            if c.chown.is_some()
+                && let Some(top) = resolve("/", &dest).split('/').nth(1)
+                && !top.is_empty()
+            {
+                paths.push(format!("/{top}"));
+            }
+            normalize(&mut paths);
             Effects {
                 paths,
                 reads_system: false,
@@ -602,7 +724,8 @@ pub fn move_hazard(
     let step = &input.build.steps[moved.step?];
     let cmd = run_command(step)?;
     let ctx = Ctx::of(step);
-    let mine = of_command(&cmd, &ctx);
+    let links = links_before(input, moved.step?);
+    let mine = widen(of_command(&cmd, &ctx), &links);
     // What the moved instructions read: the command and the ARG defaults.
     let mut reads = cmd.clone();
     for a in carried {
@@ -621,7 +744,8 @@ pub fn move_hazard(
         .collect();
     for c in crossed {
         let line = c.typed.node.start_line;
-        let sets = |name: &str| references(&reads, name) || env_sensitive(name);
+        let dumps = dumps_env(&cmd);
+        let sets = |name: &str| references(&reads, name) || env_sensitive(name) || dumps;
         let what = match &c.typed.command {
             Command::Workdir(_) if !cwd_free(&cmd, &ctx) => Some(format!(
                 "it would run before the WORKDIR on line {line} and uses its working directory"
@@ -677,7 +801,7 @@ pub fn move_hazard(
                 }
             }
         }
-        let theirs = of_step(input, c);
+        let theirs = widen(of_step(input, c), &links);
         if let Some(clash) = mine.conflict(&theirs) {
             let instr = c
                 .step
@@ -701,6 +825,54 @@ pub fn move_hazard(
     None
 }
 
+/// Symbolic links the steps before `step` (in its chain) make: (link, target),
+/// absolute. A path through a link is also the path it points to.
+fn links_before(input: &Input, step: usize) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for p in super::prior_steps(input.build, step) {
+        let st = &input.build.steps[p];
+        let Some(cmd) = run_command(st) else { continue };
+        let ctx = Ctx::of(st);
+        for w in simple_commands(&cmd) {
+            if program(&w) != "ln" || !w[1..].iter().any(|a| a.starts_with('-') && a.contains('s'))
+            {
+                continue;
+            }
+            let ops: Vec<&String> = w[1..].iter().filter(|a| !a.starts_with('-')).collect();
+            if let [target, link] = ops.as_slice()
+                && let (Some(t), Some(l)) = (ctx.expand(target), ctx.expand(link))
+            {
+                let link = resolve(&ctx.cwd, &l);
+                let parent = link
+                    .rsplit_once('/')
+                    .map_or("/", |(d, _)| if d.is_empty() { "/" } else { d })
+                    .to_string();
+                out.push((link, resolve(&parent, &t)));
+            }
+        }
+    }
+    out
+}
+
+/// The effects with every path also named through the links.
+fn widen(mut e: Effects, links: &[(String, String)]) -> Effects {
+    let mut more = Vec::new();
+    for p in &e.paths {
+        for (link, target) in links {
+            for (from, to) in [(link, target), (target, link)] {
+                if let Some(rest) = p.strip_prefix(from.as_str())
+                    && (rest.is_empty() || rest.starts_with('/'))
+                {
+                    more.push(format!("{to}{rest}"));
+                }
+            }
+        }
+    }
+    e.paths.extend(more);
+    normalize(&mut e.paths);
+    e
+}
+
 /// Does the command use its working directory? False only when every simple
 /// command is one whose files are all named by absolute paths.
 pub fn cwd_free(cmd: &str, ctx: &Ctx) -> bool {
@@ -711,6 +883,22 @@ pub fn cwd_free(cmd: &str, ctx: &Ctx) -> bool {
 
 fn command_cwd_free(w: &[String], ctx: &Ctx) -> bool {
     let prog = program(w);
+    // `$PWD`, `pwd`, a relative glob (`echo *`), `test -e name`: the
+    // working directory is read without a path naming it.
+    let implicit = prog == "pwd"
+        || w.iter().any(|a| {
+            a.contains("PWD")
+                || (a.contains(['*', '?', '[']) && !a.starts_with('/') && !a.contains("://"))
+        })
+        || (matches!(prog, "test" | "[" | "[[")
+            && w[1..].iter().any(|a| {
+                !a.starts_with(['-', '/', '$', '"', ']'])
+                    && !a.is_empty()
+                    && a.chars().any(|c| c.is_ascii_alphabetic())
+            }));
+    if implicit || INTERPRETERS.contains(&prog) {
+        return false;
+    }
     let abs = |s: &str| s == "-" || ctx.expand(s).is_some_and(|e| e.starts_with('/'));
     // Redirection targets must be absolute.
     let redirects_ok = w.iter().enumerate().all(|(k, x)| {
@@ -790,7 +978,14 @@ fn command_cwd_free(w: &[String], ctx: &Ctx) -> bool {
 /// does not know, a deletion of what it did not make, a `cd`) or makes a
 /// symbolic link a `COPY --from` would follow.
 pub fn outputs(cmd: &str, ctx: &Ctx) -> Option<Vec<String>> {
+    let ctx = &ctx.shadowed_by(cmd);
+    if cmd.contains("$(") || cmd.contains('`') {
+        return None;
+    }
     let mut out: Vec<String> = Vec::new();
+    // Directories it makes: their own mode and owner would not survive a
+    // `COPY --from` (which makes the destination directory itself).
+    let mut dirs: Vec<String> = Vec::new();
     for w in simple_commands(cmd) {
         let prog = program(&w);
         // Operands: not options, not redirections nor their targets.
@@ -815,7 +1010,7 @@ pub fn outputs(cmd: &str, ctx: &Ctx) -> Option<Vec<String>> {
                 continue;
             }
             let t = w.get(k + 1).map_or("", String::as_str);
-            if x.ends_with('&') || t == "/dev/null" {
+            if x.ends_with('&') || t.starts_with("/dev/") {
                 continue;
             }
             out.push(path(t)?);
@@ -829,8 +1024,20 @@ pub fn outputs(cmd: &str, ctx: &Ctx) -> Option<Vec<String>> {
                 if remote_name {
                     return None;
                 }
-                if let Some(o) = opt_value(&w, 'o', &["--output"]) {
-                    out.push(path(o)?);
+                // Every `-o FILE` (one per URL).
+                for (k, x) in w.iter().enumerate() {
+                    let value = if x == "-o" || x == "--output" {
+                        w.get(k + 1).map(String::as_str)
+                    } else if let Some(v) = x.strip_prefix("--output=") {
+                        Some(v)
+                    } else if x.starts_with('-') && !x.starts_with("--") && x.ends_with('o') {
+                        w.get(k + 1).map(String::as_str)
+                    } else {
+                        None
+                    };
+                    if let Some(v) = value {
+                        out.push(path(v)?);
+                    }
                 }
             }
             "wget" => match opt_value(&w, 'O', &["--output-document"]) {
@@ -838,43 +1045,70 @@ pub fn outputs(cmd: &str, ctx: &Ctx) -> Option<Vec<String>> {
                 Some(o) => out.push(path(o)?),
                 None => out.push(path(opt_value(&w, 'P', &["--directory-prefix"])?)?),
             },
-            "tar" => {
-                let x = w.get(1).is_some_and(|a| {
-                    (a.starts_with('-') && !a.starts_with("--") || !a.starts_with('-'))
-                        && a.contains('x')
-                }) || w.iter().any(|a| a == "--extract");
-                if x {
-                    out.push(path(opt_value(&w, 'C', &["--directory"])?)?);
-                } else {
-                    return None;
-                }
-            }
-            "unzip" => out.push(path(opt_value(&w, 'd', &[])?)?),
+            // Extraction sets the directory's own mode from the archive.
+            "tar" | "unzip" => return None,
             "git" if w.get(1).map(String::as_str) == Some("clone") => {
-                out.push(path(operands.last()?)?);
+                let d = path(operands.last()?)?;
+                dirs.push(d.clone());
+                out.push(d);
             }
             "mkdir" => {
+                if w.iter().any(|x| x == "-m" || x.starts_with("--mode")) {
+                    return None;
+                }
                 for o in &operands {
-                    out.push(path(o)?);
+                    let d = path(o)?;
+                    dirs.push(d.clone());
+                    out.push(d);
                 }
             }
-            // Changes to what the command itself made.
-            "chmod" | "chown" | "touch" | "gunzip" | "gzip" | "xz" => {
+            // Changes to what the command itself made, not to a directory
+            // a `COPY --from` would make anew.
+            "chmod" | "chown" | "touch" => {
                 let skip = usize::from(matches!(prog, "chmod" | "chown"));
                 for o in operands.iter().skip(skip) {
                     let p = path(o)?;
-                    if !made(&p, &out) {
+                    if !made(&p, &out) || (prog != "touch" && dirs.contains(&p)) {
                         return None;
                     }
+                }
+            }
+            // `gzip F` leaves F.gz, `gunzip F.gz` leaves F.
+            "gzip" | "gunzip" | "xz" | "unxz" | "bzip2" | "bunzip2" => {
+                let unpack = matches!(prog, "gunzip" | "unxz" | "bunzip2")
+                    || w.iter().any(|x| x == "-d" || x == "--decompress");
+                let ext = match prog {
+                    "gzip" | "gunzip" => ".gz",
+                    "xz" | "unxz" => ".xz",
+                    _ => ".bz2",
+                };
+                if w.iter()
+                    .any(|x| x == "-k" || x == "--keep" || x == "-c" || x == "--stdout")
+                {
+                    return None;
+                }
+                for o in &operands {
+                    let p = path(o)?;
+                    let k = out.iter().position(|x| *x == p)?;
+                    let renamed = if unpack {
+                        p.strip_suffix(ext)?.to_string()
+                    } else {
+                        format!("{p}{ext}")
+                    };
+                    out[k] = renamed;
                 }
             }
             "rm" => {
                 for o in &operands {
                     let p = path(o)?;
-                    if let Some(k) = out.iter().position(|x| *x == p) {
-                        out.remove(k);
-                    } else if !made(&p, &out) {
-                        return None;
+                    // Only a file it wrote itself; a directory it made may
+                    // leave its parents behind.
+                    match out.iter().position(|x| *x == p) {
+                        Some(k) if !dirs.contains(&p) => {
+                            out.remove(k);
+                        }
+                        _ if made(&p, &out) && !out.contains(&p) => {}
+                        _ => return None,
                     }
                 }
             }
@@ -884,15 +1118,31 @@ pub fn outputs(cmd: &str, ctx: &Ctx) -> Option<Vec<String>> {
                 for src in sources {
                     let p = path(src)?;
                     match out.iter().position(|x| *x == p) {
-                        Some(k) => {
+                        Some(k) if !dirs.contains(&p) => {
                             out.remove(k);
                         }
-                        None => return None,
+                        _ => return None,
                     }
                 }
                 out.push(path(dest)?);
             }
-            "cp" | "install" => out.push(path(operands.last()?)?),
+            "cp" => out.push(path(operands.last()?)?),
+            "install" => {
+                if w.iter()
+                    .any(|x| x == "-m" || x.starts_with("--mode") || x == "-o" || x == "-g")
+                {
+                    return None;
+                }
+                if w.iter().any(|x| x == "-d" || x == "--directory") {
+                    for o in &operands {
+                        let d = path(o)?;
+                        dirs.push(d.clone());
+                        out.push(d);
+                    }
+                } else {
+                    out.push(path(operands.last()?)?);
+                }
+            }
             // A link inside a directory the command made is copied as a
             // link; one of its own outputs would be followed by `COPY --from`.
             "ln" => {
@@ -904,8 +1154,8 @@ pub fn outputs(cmd: &str, ctx: &Ctx) -> Option<Vec<String>> {
                     return None;
                 }
             }
-            "echo" | "printf" | "true" | "set" | "export" | "test" | "[" | "for" | "do"
-            | "done" | "if" | "then" | "else" | "fi" | "while" | "exit" | ":" | "sha256sum" => {}
+            "echo" | "printf" | "true" | "set" | "test" | "[" | "for" | "do" | "done" | "if"
+            | "then" | "else" | "fi" | "while" | "exit" | ":" | "sha256sum" => {}
             _ => return None,
         }
     }
@@ -1063,10 +1313,13 @@ mod tests {
         let file = crate::syntax::parse(text.as_bytes()).unwrap();
         let typed = crate::syntax::typed::typed(&file).unwrap();
         let build = crate::model::build(&file, &crate::model::BuildOptions::default()).unwrap();
-        let (facts, config) = (
-            super::super::Facts::default(),
-            super::super::Config::default(),
-        );
+        let facts = super::super::Facts {
+            context_files: Some(std::sync::Arc::new(
+                ["go.mod", "go.sum"].iter().map(|s| s.to_string()).collect(),
+            )),
+            ..Default::default()
+        };
+        let (facts, config) = (facts, super::super::Config::default());
         let input = Input {
             path: "Dockerfile",
             file: &file,
@@ -1095,7 +1348,7 @@ mod tests {
             ["/app/go.mod", "/app/go.sum"],
             "named manifests land by name"
         );
-        assert_eq!(e[3].paths, ["/app", "/etc/passwd", "/etc/group"]);
+        assert_eq!(e[3].paths, ["/app", "/etc/group", "/etc/passwd"]);
         assert_eq!(e[4].paths, ["/srv"]);
         assert_eq!(
             e[5].paths,
@@ -1134,19 +1387,61 @@ mod tests {
         );
         assert_eq!(
             outputs(
-                "curl -fsSLo /tmp/t.tgz https://x/t.tgz && tar -xzf /tmp/t.tgz -C /opt/t && rm /tmp/t.tgz",
+                "curl -fsSLo /tmp/t.gz https://x/t.gz && gunzip /tmp/t.gz && mv /tmp/t /opt/t",
                 &Ctx::at("/")
             ),
             Some(vec!["/opt/t".to_string()]),
-            "`-fsSLo FILE` names its output"
+            "`-fsSLo FILE` names its output; gunzip renames it"
         );
         assert_eq!(
             outputs(
                 "curl -fsSL -o /tmp/t.tgz https://x/t.tgz && mkdir -p /opt/t && tar -xzf /tmp/t.tgz -C /opt/t && rm /tmp/t.tgz",
                 &Ctx::at("/")
             ),
-            Some(vec!["/opt/t".to_string()])
+            None,
+            "an archive sets the mode of the directory it is unpacked into"
         );
+        let ctx = Ctx::at("/");
+        assert_eq!(
+            outputs(
+                "curl -fsSL -o /opt/a https://x/a -o /opt/b https://x/b",
+                &ctx
+            ),
+            Some(vec!["/opt/a".to_string(), "/opt/b".to_string()])
+        );
+        assert_eq!(
+            outputs(
+                "curl -fsSL -o /opt/a https://x/a && echo ok > /dev/stderr",
+                &ctx
+            ),
+            Some(vec!["/opt/a".to_string()])
+        );
+        assert_eq!(
+            outputs("curl -o /opt/d https://x/d && gzip /opt/d", &ctx),
+            Some(vec!["/opt/d.gz".to_string()])
+        );
+        assert_eq!(
+            outputs(
+                "mkdir -p /srv/s && chmod 700 /srv/s && curl -o /srv/s/x https://x",
+                &ctx
+            ),
+            None
+        );
+        assert_eq!(
+            outputs(
+                "mkdir -p /opt/t/tmp /opt/bin && curl -o /opt/bin/t https://x && rm -r /opt/t/tmp",
+                &ctx
+            ),
+            None
+        );
+        assert_eq!(
+            outputs(
+                "install -d /opt/cache /opt/bin && curl -o /opt/bin/t https://x",
+                &ctx
+            ),
+            Some(vec!["/opt/bin".to_string(), "/opt/cache".to_string()])
+        );
+        assert_eq!(outputs("sh -c 'curl -o /opt/t https://x'", &ctx), None);
         assert_eq!(outputs("apt-get install -y curl", &Ctx::at("/")), None);
         assert_eq!(outputs("curl -O https://x/a", &Ctx::at("/")), None);
         assert_eq!(outputs("wget https://x/a", &Ctx::at("/")), None);

@@ -467,6 +467,23 @@ pub fn prior_steps(build: &Build, step: usize) -> Vec<usize> {
 
 /// Does `text` expand the variable `name` (`$NAME`, `${NAME}`, `${NAME:-x}`)?
 pub fn references(text: &str, name: &str) -> bool {
+    // `${#NAME}`, `${!NAME}`, and arithmetic `$(( NAME + 1 ))` name it bare.
+    if text.contains(&format!("${{#{name}")) || text.contains(&format!("${{!{name}")) {
+        return true;
+    }
+    let mut from = 0;
+    while let Some(p) = text[from..].find("$((") {
+        let start = from + p + 3;
+        let end = text[start..].find("))").map_or(text.len(), |e| start + e);
+        let inner = &text[start..end];
+        if inner
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .any(|w| w == name)
+        {
+            return true;
+        }
+        from = start;
+    }
     let bytes = text.as_bytes();
     let mut i = 0;
     while let Some(p) = text[i..].find('$') {

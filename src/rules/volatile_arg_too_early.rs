@@ -80,7 +80,12 @@ fn check(input: &Input) -> Vec<Finding> {
                     if let Command::Arg(ds) = &later.typed.command
                         && ds.iter().any(|x| x.name == d.name)
                     {
-                        break; // redeclared: a new declaration takes over
+                        // Redeclared: a new declaration takes over, after
+                        // reading this one if its default expands it.
+                        if first_use.is_none() && uses_arg(input, later, &d.name) {
+                            first_use = Some(j);
+                        }
+                        break;
                     }
                     let uses = uses_arg(input, later, &d.name);
                     // Every RUN after the declaration is keyed on the arg once
@@ -192,9 +197,12 @@ fn check(input: &Input) -> Vec<Finding> {
                         .filter_map(|x| x.step)
                         .filter_map(|s| run_command(&input.build.steps[s]))
                         .all(|cmd| classify::only_installs(&cmd));
+                    // A default that expands other variables is evaluated
+                    // where the declaration stands: moved, it may read others.
+                    let plain_default = d.default.as_deref().is_none_or(|v| !v.contains('$'));
                     Some(Fix {
                         target: super::Target::Dockerfile,
-                        applicability: if crossed_plain {
+                        applicability: if crossed_plain && plain_default {
                             Applicability::Safe
                         } else {
                             Applicability::Unsafe
