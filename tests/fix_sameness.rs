@@ -191,6 +191,30 @@ RUN cat main.txt > /out.txt
         expect: Expect::Identical,
     },
     Row {
+        // The move above the manifest copy is unsafe (the install and the
+        // download share /root): the stage split is offered, unsafe, and
+        // builds the same image here.
+        name: "download_in_manifest_chain_split",
+        code: "HC008",
+        file: "Dockerfile",
+        dockerfile: r#"FROM tools AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+RUN mkdir -p /root/.local/bin && curl -fsSL https://example.com/tool-1.0 -o /root/.local/bin/tool
+COPY . .
+RUN cat main.txt > /out.txt
+"#,
+        files: &[
+            ("go.mod", "module example.com/app\n"),
+            ("go.sum", "example.com/dep v1.0.0 h1:abc=\n"),
+            ("main.txt", "hello\n"),
+        ],
+        history: &[],
+        args: &["--unsafe", "--select", "download-in-manifest-chain"],
+        expect: Expect::Identical,
+    },
+    Row {
         name: "download_in_manifest_chain",
         code: "HC008",
         file: "Dockerfile",
@@ -821,10 +845,12 @@ fn usage_errors() {
     assert!(stderr(&out).contains("unknown rule"), "{}", stderr(&out));
 }
 
-/// The attack corpus (`tests/fixtures/safe-fixes/NN/`): projects written to
-/// break the read/write analysis (globs, `export -p`, `$((...))`, `sh -c`,
-/// shell variables that shadow an ENV, symlinked directories, `--chown`
-/// parents, archives, `gzip`, several `-o`...). Each whose safe fixes change
+/// The attack corpus (`tests/fixtures/safe-fixes/NN/` from a first attack,
+/// `2-NN/` from a second): projects written to break the read/write analysis
+/// (globs, `export -p`, `$((...))`, `sh -c`, shell variables that shadow an
+/// ENV, symlinked directories, `--chown` parents, archives, `gzip`, several
+/// `-o`, parents a crossed step makes, cache mounts, `npm ci` scripts, PATH,
+/// umask, links after `cd`, context symlinks, build-time ARG values...). Each whose safe fixes change
 /// anything must build the same image; the others are where hoist now
 /// declines a safe fix. Each case is the `tools` stage plus the lines under
 /// test; build args COMMIT and GIT_SHA are given for the cases that need one.
@@ -840,7 +866,7 @@ fn the_attack_corpus_safe_fixes_build_the_same_image() {
         .filter(|p| p.join("Dockerfile").is_file())
         .collect();
     cases.sort();
-    assert!(cases.len() >= 40, "the corpus is there: {}", cases.len());
+    assert!(cases.len() >= 70, "the corpus is there: {}", cases.len());
     let (mut verified, mut declined, mut failures) = (0, 0, Vec::new());
     for case in &cases {
         let name = case.file_name().unwrap().to_string_lossy().into_owned();
@@ -849,18 +875,26 @@ fn the_attack_corpus_safe_fixes_build_the_same_image() {
             declined += 1;
             continue;
         }
-        let (out, pid) = hoist(
-            Some(&engine),
-            case,
-            &[
-                "verify",
-                "--fix",
-                "--build-arg",
-                "COMMIT=abc",
-                "--build-arg",
-                "GIT_SHA=abc",
-            ],
-        );
+        // Build args: COMMIT and GIT_SHA, and those a `build-args` file lists.
+        let mut args: Vec<String> = [
+            "verify",
+            "--fix",
+            "--build-arg",
+            "COMMIT=abc",
+            "--build-arg",
+            "GIT_SHA=abc",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        if let Ok(extra) = std::fs::read_to_string(case.join("build-args")) {
+            for line in extra.lines().filter(|l| !l.trim().is_empty()) {
+                args.push("--build-arg".into());
+                args.push(line.trim().to_string());
+            }
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (out, pid) = hoist(Some(&engine), case, &args);
         let stdout = String::from_utf8_lossy(&out.stdout);
         if out.status.code() == Some(0) && stdout.contains("identical:") {
             verified += 1;

@@ -199,6 +199,8 @@ pub(super) struct Setup {
     ignore: Vec<String>,
     configs: BTreeMap<Option<PathBuf>, Config>,
     /// The files of each context directory seen (many Dockerfiles may share one).
+    /// Whether each context directory seen holds symbolic links at its top.
+    links: std::cell::RefCell<BTreeMap<PathBuf, bool>>,
     listings: std::cell::RefCell<
         BTreeMap<PathBuf, Option<std::sync::Arc<std::collections::BTreeSet<String>>>>,
     >,
@@ -211,6 +213,7 @@ impl Setup {
             ignore: ignore.to_vec(),
             configs: BTreeMap::new(),
             listings: Default::default(),
+            links: Default::default(),
         }
     }
 
@@ -277,14 +280,27 @@ impl Setup {
                     .clone()
             })
             .flatten();
+        let context_links = *self
+            .links
+            .borrow_mut()
+            .entry(dir.to_path_buf())
+            .or_insert_with(|| {
+                std::fs::read_dir(dir).is_ok_and(|entries| {
+                    entries
+                        .flatten()
+                        .any(|e| e.file_type().is_ok_and(|t| t.is_symlink()))
+                })
+            });
         let Some(root) = repo_root(Self::dir(path)) else {
             return Facts {
                 context_files,
+                context_links,
                 ..Facts::default()
             };
         };
         let mut f = workflow_facts(&root, path);
         f.context_files = context_files;
+        f.context_links = context_links;
         if config.enabled(&hoist::rules::context_churn::RULE) {
             f.churn = history_churn(&root, path, f.context.as_deref());
         }

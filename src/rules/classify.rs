@@ -384,10 +384,10 @@ pub fn only_installs(command: &str) -> bool {
             || INSTALL.contains(&prog)
             || NEUTRAL.contains(&prog)
             || (prog == "go" && w.get(1).map(String::as_str) == Some("install"))
-            // `cargo build` compiles the project (build scripts read the
-            // environment); the other installs only fetch and unpack.
-            || dependency_install(&w.join(" "))
-                .is_some_and(|(eco, _)| !(eco.name == "cargo" && w.iter().any(|a| a == "build")))
+            // `go mod download` only fetches; npm, pip, bundler, composer,
+            // cargo... run package or project scripts, which may read the
+            // environment.
+            || dependency_install(&w.join(" ")).is_some_and(|(eco, _)| eco.name == "go")
     })
 }
 

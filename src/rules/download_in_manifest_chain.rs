@@ -96,10 +96,18 @@ fn check(input: &Input) -> Vec<Finding> {
                     "move it into a stage of its own (`FROM <base> AS <name>`) and `COPY --from=<name>` its output; or at least above line {}",
                     manifest.line
                 )),
-                fix: Some(
-                    extract_fix(input, si, &entries, first_manifest, i)
-                        .unwrap_or_else(|| move_fix(input, &entries, first_manifest, i).0),
-                ),
+                // A safe move above the manifest copy when there is one; else
+                // the stage split (never safe: `COPY --from` makes the parent
+                // directories itself, as root with mode 0755, and the base
+                // image's USER is not known), else the unsafe move.
+                fix: Some({
+                    let (moved, _) = move_fix(input, &entries, first_manifest, i);
+                    if moved.applicability == Applicability::Safe {
+                        moved
+                    } else {
+                        extract_fix(input, si, &entries, first_manifest, i).unwrap_or(moved)
+                    }
+                }),
             });
         }
     }
@@ -113,6 +121,11 @@ fn extract_fix(input: &Input, si: usize, entries: &[Entry], m: usize, i: usize) 
     let e = &entries[i];
     let step = &input.build.steps[e.step?];
     let cmd = run_command(step)?;
+    if let Command::Run(run) = &e.typed.command
+        && (!run.mounts.is_empty() || !e.typed.node.flags.is_empty())
+    {
+        return None;
+    }
     let outputs = effects::outputs(&cmd, &effects::Ctx::of(step))?;
     if outputs
         .iter()
@@ -278,18 +291,16 @@ fn extract_fix(input: &Input, si: usize, entries: &[Entry], m: usize, i: usize) 
         end: run_block.end,
         content: copies,
     });
+    let hazard = hazard.unwrap_or_else(|| {
+        "`COPY --from` makes the parent directories as root with mode 0755, which the step may have made otherwise".to_string()
+    });
     Some(Fix {
-        applicability: if hazard.is_none() {
-            Applicability::Safe
-        } else {
-            Applicability::Unsafe
-        },
+        applicability: Applicability::Unsafe,
         target: Target::Dockerfile,
         message: format!(
-            "run line {} in a stage of its own ({fetch}, from {base}) and copy {} from it{}",
+            "run line {} in a stage of its own ({fetch}, from {base}) and copy {} from it (unsafe: {hazard})",
             e.typed.node.start_line,
             outputs.join(" "),
-            hazard.map_or(String::new(), |h| format!(" (unsafe: {h})"))
         ),
         edits,
     })

@@ -269,6 +269,10 @@ fn is_redirect(word: &str) -> bool {
 #[derive(Debug, Clone, Default)]
 pub struct Ctx {
     pub cwd: String,
+    /// False when no WORKDIR of the Dockerfile set it: the base image's
+    /// config may have (hoist does not read images), so relative paths
+    /// could be anywhere.
+    pub cwd_known: bool,
     pub env: std::collections::BTreeMap<String, String>,
     /// `None` when it cannot be known (a non-root USER).
     pub home: Option<String>,
@@ -279,6 +283,7 @@ impl Ctx {
     pub fn at(cwd: &str) -> Ctx {
         Ctx {
             cwd: cwd.to_string(),
+            cwd_known: true,
             env: Default::default(),
             home: Some("/root".into()),
         }
@@ -287,8 +292,15 @@ impl Ctx {
     /// The context of a RUN step, from its key's components.
     pub fn of(step: &Step) -> Ctx {
         let mut ctx = Ctx::at(&cwd(step));
+        ctx.cwd_known = step.definition.iter().any(|c| {
+            c.name == "cwd" && !matches!(c.origin, crate::model::Origin::Workdir { line: None })
+        });
         for c in &step.definition {
-            if let Some(name) = c.name.strip_prefix("env ") {
+            // A build arg's value is the build's to choose: only ENV values
+            // the Dockerfile or the image sets are known.
+            if let Some(name) = c.name.strip_prefix("env ")
+                && !matches!(c.origin, crate::model::Origin::Arg { .. })
+            {
                 ctx.env.insert(name.to_string(), c.value.clone());
             }
             if c.name == "user" && !matches!(c.value.as_str(), "root" | "0" | "0:0" | "root:root") {
@@ -315,14 +327,12 @@ impl Ctx {
 
     /// `~` and the variables it knows, substituted (`$X`, `${X}`).
     fn expand(&self, word: &str) -> Option<String> {
-        let word = match word.strip_prefix('~') {
-            Some(rest) if rest.is_empty() || rest.starts_with('/') => {
-                format!("{}{rest}", self.home.as_deref()?)
-            }
-            // `~user`: another user's home.
-            Some(_) => return None,
-            _ => word.to_string(),
-        };
+        // `~`: the home directory, or a directory named `~` when quoted
+        // (the words no longer show quotes): either way, not known.
+        if word.starts_with('~') {
+            return None;
+        }
+        let word = word.to_string();
         let mut out = String::new();
         let mut rest = word.as_str();
         while let Some(at) = rest.find('$') {
@@ -347,6 +357,8 @@ impl Ctx {
                 }
             };
             match self.env.get(name).filter(|_| !name.is_empty()) {
+                // Split into several words by the shell: not one path.
+                Some(v) if v.contains(char::is_whitespace) => return None,
                 Some(v) => {
                     out.push_str(v);
                     rest = &after[len..];
@@ -446,6 +458,8 @@ fn locate(w: &[String], k: usize, ctx: &Ctx, cwds: &[String]) -> Vec<Where> {
             vec![Where::NotAPath]
         } else if expanded.starts_with('$') || expanded.starts_with('`') {
             vec![Where::Unknown]
+        } else if !ctx.cwd_known {
+            vec![Where::Unknown]
         } else {
             cwds.iter()
                 .map(|c| Where::Path(resolve(c, &expanded)))
@@ -454,6 +468,9 @@ fn locate(w: &[String], k: usize, ctx: &Ctx, cwds: &[String]) -> Vec<Where> {
     }
     if expanded.starts_with("/dev/") || expanded.starts_with("/proc/") {
         return vec![Where::NotAPath];
+    }
+    if !expanded.starts_with('/') && !ctx.cwd_known {
+        return vec![Where::Unknown];
     }
     match literal_prefix(&expanded) {
         Some(lit) if lit.starts_with('/') => vec![Where::Path(resolve("/", lit))],
@@ -513,7 +530,11 @@ pub fn of_command(cmd: &str, ctx: &Ctx) -> Effects {
     let ctx = &ctx.shadowed_by(cmd);
     let mut paths = Vec::new();
     if !cwd_free(cmd, ctx) {
-        paths.push(ctx.cwd.clone());
+        paths.push(if ctx.cwd_known {
+            ctx.cwd.clone()
+        } else {
+            "/".to_string()
+        });
     }
     // Command substitution and scripts run by name: anything.
     if cmd.contains("$(") || cmd.contains('`') {
@@ -537,7 +558,11 @@ pub fn of_command(cmd: &str, ctx: &Ctx) -> Effects {
         } else if LANGUAGE_INSTALLERS.contains(&prog) {
             paths.extend(HOMES.iter().map(|s| s.to_string()));
         }
-        if INTERPRETERS.contains(&prog) || prog.starts_with("./") || w0_is_path(&words) {
+        if INTERPRETERS.contains(&prog)
+            || prog == "umask"
+            || prog.starts_with("./")
+            || w0_is_path(&words)
+        {
             paths.push("/".to_string());
             continue;
         }
@@ -622,7 +647,14 @@ pub fn of_step(input: &Input, e: &Entry) -> Effects {
                         && !src.contains(['*', '?', '['])
                         && listed(src)
                 });
-            let mut paths: Vec<String> = if files && dest.ends_with('/') {
+            let cwd_unknown = !c.dest.starts_with('/')
+                && step.definition.iter().any(|x| {
+                    x.name == "dest"
+                        && matches!(x.origin, crate::model::Origin::Workdir { line: None })
+                });
+            let mut paths: Vec<String> = if cwd_unknown {
+                vec!["/".to_string()]
+            } else if files && dest.ends_with('/') {
                 c.sources
                     .iter()
                     .map(|src| resolve(&dest, src.rsplit('/').next().unwrap_or(src)))
@@ -724,8 +756,59 @@ pub fn move_hazard(
     let step = &input.build.steps[moved.step?];
     let cmd = run_command(step)?;
     let ctx = Ctx::of(step);
-    let links = links_before(input, moved.step?);
-    let mine = widen(of_command(&cmd, &ctx), &links);
+    // Mount points appear in the image, and a --network or --security flag
+    // may change what the command does where it lands.
+    if let Command::Run(run) = &moved.typed.command
+        && (!run.mounts.is_empty() || !moved.typed.node.flags.is_empty())
+    {
+        return Some(
+            "it has flags (--mount, --network, --security): their effects are not followed"
+                .to_string(),
+        );
+    }
+    // Another user owns what it makes; the base image's USER is not known either.
+    if ctx.home.is_none() {
+        return Some("it runs as another user than root: who owns the directories it makes depends on the order".to_string());
+    }
+    let Some(links) = links_before(input, moved.step?) else {
+        return Some(
+            "an earlier step makes a symbolic link hoist cannot place (after a `cd`, or in the working directory)".to_string(),
+        );
+    };
+    // Symbolic links in the context arrive with a `COPY`: paths through them
+    // are not seen.
+    if input.facts.context_links
+        && crossed.iter().any(|c| {
+            c.step
+                .is_some_and(|s| !input.build.steps[s].context.is_empty())
+        })
+    {
+        return Some(
+            "the build context holds symbolic links, and it crosses a copy of it".to_string(),
+        );
+    }
+    let mut mine = of_command(&cmd, &ctx);
+    // The directories its paths are in must exist where it runs: a crossed
+    // step may be what makes them.
+    let made = made_dirs(&cmd, &ctx);
+    let parents: Vec<String> = mine
+        .paths
+        .iter()
+        .filter(|p| !made.iter().any(|m| overlaps(p, m) && p.len() >= m.len()))
+        .filter_map(|p| p.rsplit_once('/').map(|(d, _)| d.to_string()))
+        .filter(|d| !d.is_empty())
+        .collect();
+    mine.paths.extend(parents);
+    // Programs come from the PATH too: a crossed step may put one there.
+    if let Some(path) = ctx.env.get("PATH") {
+        mine.paths.extend(
+            path.split(':')
+                .filter(|d| d.starts_with('/') && !PROGRAMS.contains(d))
+                .map(String::from),
+        );
+    }
+    normalize(&mut mine.paths);
+    let mine = widen(mine, &links);
     // What the moved instructions read: the command and the ARG defaults.
     let mut reads = cmd.clone();
     for a in carried {
@@ -825,9 +908,62 @@ pub fn move_hazard(
     None
 }
 
+/// Directories the command makes with their parents (`mkdir -p`, `install
+/// -d`, `curl --create-dirs -o`): what lies in them needs nothing before.
+fn made_dirs(cmd: &str, ctx: &Ctx) -> Vec<String> {
+    let mut out = Vec::new();
+    for w in simple_commands(cmd) {
+        let prog = program(&w);
+        let abs = |a: &str| {
+            ctx.expand(a)
+                .and_then(|e| literal_prefix(&e).map(str::to_string))
+                .filter(|l| l.starts_with('/'))
+                .map(|l| resolve("/", &l))
+        };
+        let parents = w.iter().any(|a| {
+            a == "-p"
+                || a == "--parents"
+                || (a.starts_with('-') && !a.starts_with("--") && a.contains('p'))
+        });
+        match prog {
+            "mkdir" if parents => {
+                out.extend(
+                    w[1..]
+                        .iter()
+                        .filter(|a| !a.starts_with('-'))
+                        .filter_map(|a| abs(a)),
+                );
+            }
+            "install" if w.iter().any(|a| a == "-d") => {
+                out.extend(
+                    w[1..]
+                        .iter()
+                        .filter(|a| !a.starts_with('-'))
+                        .filter_map(|a| abs(a)),
+                );
+            }
+            "curl" if w.iter().any(|a| a == "--create-dirs") => {
+                for (k, a) in w.iter().enumerate() {
+                    if (a == "-o" || a == "--output")
+                        && let Some(v) = w.get(k + 1).and_then(|v| abs(v))
+                    {
+                        out.extend(
+                            v.rsplit_once('/')
+                                .map(|(d, _)| d.to_string())
+                                .filter(|d| !d.is_empty()),
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 /// Symbolic links the steps before `step` (in its chain) make: (link, target),
 /// absolute. A path through a link is also the path it points to.
-fn links_before(input: &Input, step: usize) -> Vec<(String, String)> {
+fn links_before(input: &Input, step: usize) -> Option<Vec<(String, String)>> {
     let mut out = Vec::new();
     for p in super::prior_steps(input.build, step) {
         let st = &input.build.steps[p];
@@ -839,6 +975,10 @@ fn links_before(input: &Input, step: usize) -> Vec<(String, String)> {
                 continue;
             }
             let ops: Vec<&String> = w[1..].iter().filter(|a| !a.starts_with('-')).collect();
+            // After a `cd`, or with one operand, the link's place is not known.
+            if ops.len() != 2 || cmd.contains("cd ") {
+                return None;
+            }
             if let [target, link] = ops.as_slice()
                 && let (Some(t), Some(l)) = (ctx.expand(target), ctx.expand(link))
             {
@@ -851,7 +991,7 @@ fn links_before(input: &Input, step: usize) -> Vec<(String, String)> {
             }
         }
     }
-    out
+    Some(out)
 }
 
 /// The effects with every path also named through the links.
@@ -945,7 +1085,7 @@ fn command_cwd_free(w: &[String], ctx: &Ctx) -> bool {
         "mkdir" | "rm" | "touch" | "gunzip" | "gzip" | "xz" | "sha256sum" | "cp" | "mv"
         | "install" => operands().all(|x| abs(x)),
         "chmod" | "chown" => operands().skip(1).all(|x| abs(x)),
-        "ln" => operands().next_back().is_some_and(|x| abs(x)),
+        "ln" => operands().count() >= 2 && operands().next_back().is_some_and(|x| abs(x)),
         "apt-get"
         | "apt"
         | "apk"
@@ -1187,7 +1327,7 @@ mod tests {
         let e = of_command("curl -fsSL https://x/a -o $OUT/a", &ctx);
         assert_eq!(e.paths, ["/opt/out/a"]);
         let e = of_command("curl -fsSL https://x/a -o ~/.config/a", &ctx);
-        assert_eq!(e.paths, ["/root/.config/a"]);
+        assert_eq!(e.paths, ["/"], "`~` or a quoted \"~\" directory: not known");
         let e = of_command("curl -fsSL https://x/a -o \"$DEST\"", &ctx);
         assert_eq!(e.paths, ["/"], "an unknown variable may be anything");
         let e = of_command("cd /opt && curl -fsSL https://x/a -o bin/a", &ctx);

@@ -239,6 +239,9 @@ pub struct Facts {
     /// The build context, relative to the repository root, when a CI
     /// workflow names it (else the Dockerfile's directory is assumed).
     pub context: Option<String>,
+    /// The top of the build context holds symbolic links (a `COPY` brings
+    /// them, and paths through them are not seen).
+    pub context_links: bool,
     /// Names of the files at the top of the build context (the Dockerfile's
     /// directory), when known: which manifests a fix can copy.
     pub context_files: Option<std::sync::Arc<BTreeSet<String>>>,

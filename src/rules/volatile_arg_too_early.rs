@@ -200,6 +200,12 @@ fn check(input: &Input) -> Vec<Finding> {
                     // A default that expands other variables is evaluated
                     // where the declaration stands: moved, it may read others.
                     let plain_default = d.default.as_deref().is_none_or(|v| !v.contains('$'));
+                    // An ENV of the same name takes over from the ARG: moved
+                    // past it, the ARG would win instead.
+                    let crosses_env_of_it = entries[i + 1..first_use.unwrap_or(entries.len())]
+                        .iter()
+                        .any(|x| matches!(&x.typed.command, Command::Env(kvs) if kvs.iter().any(|kv| kv.key == d.name)));
+                    let plain_default = plain_default && !crosses_env_of_it;
                     Some(Fix {
                         target: super::Target::Dockerfile,
                         applicability: if crossed_plain && plain_default {
