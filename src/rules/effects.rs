@@ -456,9 +456,7 @@ fn locate(w: &[String], k: usize, ctx: &Ctx, cwds: &[String]) -> Vec<Where> {
         // expected; an unknown variable there could be anything.
         return if !in_path_position || expanded.starts_with('-') {
             vec![Where::NotAPath]
-        } else if expanded.starts_with('$') || expanded.starts_with('`') {
-            vec![Where::Unknown]
-        } else if !ctx.cwd_known {
+        } else if expanded.starts_with(['$', '`']) || !ctx.cwd_known {
             vec![Where::Unknown]
         } else {
             cwds.iter()
