@@ -41,20 +41,21 @@ use super::{Applicability, Edit, Entry, Finding, Fix, Input, Rule, Severity, Tar
 /// ```
 ///
 /// ## Fix safety
-/// When the command names every path it leaves in the image (`curl -o`,
-/// `wget -O`/`-P`, `tar -C`, `unzip -d`, `mkdir`, `git clone URL DIR`), the
-/// fix splits the stage at the manifest copy: what comes before it becomes a
-/// stage of its own (`<stage>-base`), the step runs in a new stage built
-/// `FROM` it, and the original stage goes on `FROM` it with a
-/// `COPY --from=<new stage>` of those paths where the step was. The step then
-/// runs with the tools, `WORKDIR` and `ENV` it had, without the manifest
-/// chain. The fix is safe when nothing it no longer sees touches its paths
-/// (the read/write analysis of `independent-step-after-source-copy`) and it
-/// runs as root; otherwise unsafe. When the command writes paths it does not
-/// name (a package install), a stage is referred to by number (`--from=0`),
-/// or a per-build `ARG` is declared before the manifest copy (the new stage
-/// would inherit it), the fix moves the step above the manifest copy instead,
-/// with the same safety analysis.
+/// When moving the step above the manifest copy is safe (the read/write
+/// analysis of `independent-step-after-source-copy`), that is the fix: it is
+/// then keyed on its own inputs. Otherwise, when the command names every path
+/// it leaves in the image (`curl -o`, `wget -O`/`-P`, `mkdir`, `mv`, `cp`,
+/// `install -d`, redirections, `gzip`/`gunzip` renames), the fix splits the
+/// stage at the manifest copy: what comes before it becomes a stage of its
+/// own (`<stage>-base`), the step runs in a new stage built `FROM` it, and
+/// the original stage goes on `FROM` it with a `COPY --from=<new stage>` of
+/// those paths where the step was. The split is always unsafe: `COPY --from`
+/// makes the parent directories itself (as root, mode 0755), and the base
+/// image's USER is not known. It is not offered for archives unpacked into a
+/// directory, directory modes, removals of what the step did not write,
+/// links a `COPY --from` would follow, `--mount` flags, a per-build `ARG` or
+/// an `ONBUILD` before the split, or stages referred to by number; the fix is
+/// then the (unsafe) move.
 pub const RULE: Rule = Rule {
     name: "download-in-manifest-chain",
     code: "HC008",
