@@ -172,7 +172,7 @@ fn extract_fix(input: &Input, si: usize, entries: &[Entry], m: usize, i: usize) 
             Arg::Nested(_) => None,
         })
         .collect();
-    let taken: Vec<String> = input
+    let mut taken: Vec<String> = input
         .typed
         .iter()
         .filter_map(|t| match &t.command {
@@ -180,31 +180,12 @@ fn extract_fix(input: &Input, si: usize, entries: &[Entry], m: usize, i: usize) 
             _ => None,
         })
         .collect();
-    let unique = |want: String| {
-        let mut name = want.clone();
-        let mut n = 2;
-        while taken.contains(&name) {
-            name = format!("{want}-{n}");
-            n += 1;
-        }
-        name
-    };
     let stem = f
         .alias
         .clone()
         .unwrap_or_else(|| format!("stage-{si}"))
         .to_ascii_lowercase();
-    let base = unique(format!("{stem}-base"));
-    let taken: Vec<String> = taken.iter().cloned().chain([base.clone()]).collect();
-    let unique = |want: String| {
-        let mut name = want.clone();
-        let mut n = 2;
-        while taken.contains(&name) {
-            name = format!("{want}-{n}");
-            n += 1;
-        }
-        name
-    };
+    let base = unique_name(&mut taken, format!("{stem}-base"));
     let leaf: String = outputs[0]
         .rsplit('/')
         .next()
@@ -219,10 +200,10 @@ fn extract_fix(input: &Input, si: usize, entries: &[Entry], m: usize, i: usize) 
         })
         .collect();
     let leaf = leaf.trim_matches('-');
-    let fetch = unique(format!(
-        "{stem}-{}",
-        if leaf.is_empty() { "fetch" } else { leaf }
-    ));
+    let fetch = unique_name(
+        &mut taken,
+        format!("{stem}-{}", if leaf.is_empty() { "fetch" } else { leaf }),
+    );
     // The ARGs it uses declared since the manifest copy: copied into the new
     // stage (the later steps still need them where they are).
     let args: Vec<&Entry> = effects::needed_args(&entries[m..i], &cmd);
@@ -305,4 +286,16 @@ fn extract_fix(input: &Input, si: usize, entries: &[Entry], m: usize, i: usize) 
         ),
         edits,
     })
+}
+
+/// `want`, or `want-2`, `want-3`... whichever no stage has; taken from then on.
+fn unique_name(taken: &mut Vec<String>, want: String) -> String {
+    let mut name = want.clone();
+    let mut n = 2;
+    while taken.contains(&name) {
+        name = format!("{want}-{n}");
+        n += 1;
+    }
+    taken.push(name.clone());
+    name
 }
